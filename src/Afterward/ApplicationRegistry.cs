@@ -1,0 +1,89 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using Microsoft.Extensions.Logging;
+
+namespace Afterward;
+
+/// <summary>The process-wide set of applications and the default one for calls that name none.</summary>
+internal static class ApplicationRegistry
+{
+    public const string AppNameVariable = "AFTERWARD_APP_NAME";
+
+    private static readonly ConcurrentDictionary<string, Application> Applications = new(StringComparer.Ordinal);
+    private static readonly Lock Gate = new();
+    private static readonly Lazy<ILoggerFactory> DefaultLoggerFactory = new(() => LoggerFactory.Create(builder => builder
+        .SetMinimumLevel(LogLevel.Warning)
+        .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace)));
+
+    private static AfterwardOptions? _defaults;
+    private static string? _defaultName;
+
+    public static IEnumerable<Application> All => Applications.Values;
+
+    /// <summary>The default application's name: the first one configured, else the environment, else the entry assembly.</summary>
+    public static string DefaultName => Volatile.Read(ref _defaultName) ?? FallbackName();
+
+    public static bool IsInitialized => Volatile.Read(ref _defaults) is not null;
+
+    public static Application Get(string? name)
+    {
+        name ??= DefaultName;
+        if (Applications.TryGetValue(name, out Application? application))
+        {
+            return application;
+        }
+
+        lock (Gate)
+        {
+            if (Applications.TryGetValue(name, out application))
+            {
+                return application;
+            }
+
+            AfterwardOptions options = (_defaults ?? new AfterwardOptions()).Clone();
+            options.AppName = name;
+            application = new Application(name, options, options.LoggerFactory ?? DefaultLoggerFactory.Value);
+            Applications[name] = application;
+            return application;
+        }
+    }
+
+    /// <summary>
+    /// Applies validated options to the application they name (created if needed). The latest configuration of a
+    /// name wins; the first name configured in the process becomes the default.
+    /// </summary>
+    public static Application Configure(AfterwardOptions options, ILoggerFactory? hostLoggerFactory)
+    {
+        options = options.Clone();
+        options.AppName ??= FallbackName();
+        options.Validate();
+        string name = options.AppName;
+        lock (Gate)
+        {
+            _defaults ??= options;
+            _defaultName ??= name;
+            ILoggerFactory loggerFactory = hostLoggerFactory ?? options.LoggerFactory ?? DefaultLoggerFactory.Value;
+            if (Applications.TryGetValue(name, out Application? existing))
+            {
+                existing.Configure(options, loggerFactory);
+                return existing;
+            }
+
+            var application = new Application(name, options, loggerFactory);
+            Applications[name] = application;
+            return application;
+        }
+    }
+
+    /// <summary>Environment variable, then entry assembly name, then "Afterward".</summary>
+    public static string FallbackName()
+    {
+        string? fromEnvironment = Environment.GetEnvironmentVariable(AppNameVariable);
+        if (!string.IsNullOrWhiteSpace(fromEnvironment))
+        {
+            return fromEnvironment.Trim();
+        }
+
+        return Assembly.GetEntryAssembly()?.GetName().Name ?? "Afterward";
+    }
+}

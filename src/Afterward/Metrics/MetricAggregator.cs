@@ -1,0 +1,269 @@
+using System.Collections.Concurrent;
+using Afterward.Transactions;
+
+namespace Afterward.Metrics;
+
+/// <summary>
+/// All metrics of one application. Transaction names are bounded by <see cref="AfterwardOptions.MaxTransactionNames"/>;
+/// recording a known name takes two uncontended locks and allocates nothing.
+/// </summary>
+internal sealed class MetricAggregator
+{
+    internal const int MaxSegmentNames = 2000;
+    internal const string TooLongMetric = "Supportability/Transaction/Dropped/TooLong";
+
+    private readonly Application _application;
+    private readonly ConcurrentDictionary<NameKey, TransactionEntry> _transactions = new();
+    private readonly ConcurrentDictionary<NameKey, TransactionEntry> _overflow = new();
+    private readonly ConcurrentDictionary<(string Group, string Name), SegmentEntry> _segments = new();
+    private readonly ConcurrentDictionary<string, CounterEntry> _counters = new(StringComparer.Ordinal);
+    private readonly Lock _namesGate = new();
+    private readonly RollupEntry _web = new(TransactionKind.Web);
+    private readonly RollupEntry _other = new(TransactionKind.Background);
+    private volatile bool _recorded;
+
+    public MetricAggregator(Application application)
+    {
+        _application = application;
+    }
+
+    /// <summary>True once anything was recorded.</summary>
+    public bool HasRecorded => _recorded;
+
+    /// <summary>The entry of a transaction name; past the limit, the <c>{group}/*</c> rollup of its kind.</summary>
+    public TransactionEntry Resolve(TransactionKind kind, string group, string name)
+    {
+        var key = new NameKey(kind, group, name);
+        return _transactions.TryGetValue(key, out TransactionEntry? entry) ? entry : ResolveSlow(key);
+    }
+
+    private TransactionEntry ResolveSlow(NameKey key)
+    {
+        lock (_namesGate)
+        {
+            if (_transactions.TryGetValue(key, out TransactionEntry? entry))
+            {
+                return entry;
+            }
+
+            if (_transactions.Count < _application.Options.MaxTransactionNames)
+            {
+                entry = new TransactionEntry(key.Kind, key.Group, key.Name);
+                _transactions[key] = entry;
+                return entry;
+            }
+        }
+
+        var overflowKey = new NameKey(key.Kind, key.Group, "*");
+        TransactionEntry overflow = _overflow.GetOrAdd(overflowKey, static k => new TransactionEntry(k.Kind, k.Group, k.Name));
+        _application.LogOnce(Log.NameLimitKey, _application.Name, static (app, _) =>
+            Log.TransactionNameLimitReached(app.Logger, app.Name, app.Options.MaxTransactionNames));
+        return overflow;
+    }
+
+    /// <summary>The entry of a segment metric <c>{group}/{name}</c> (already normalized).</summary>
+    public SegmentEntry ResolveSegment(string group, string name)
+    {
+        if (_segments.TryGetValue((group, name), out SegmentEntry? entry))
+        {
+            return entry;
+        }
+
+        if (_segments.Count >= MaxSegmentNames)
+        {
+            name = "*";
+        }
+
+        return _segments.GetOrAdd((group, name), static k => new SegmentEntry(k.Group + "/" + k.Name));
+    }
+
+    public void RecordTransaction(TransactionEntry entry, long duration, long exclusive, ApdexZone? zone, bool error, List<SegmentRecord>? segments)
+    {
+        lock (entry.Gate)
+        {
+            entry.Duration.Interval.Record(duration, exclusive);
+            if (zone is { } z)
+            {
+                entry.Apdex.Record(z);
+            }
+
+            if (error)
+            {
+                entry.Errors.Interval++;
+            }
+
+            if (segments is not null)
+            {
+                foreach (SegmentRecord segment in segments)
+                {
+                    entry.RecordScopedSegment(segment.Entry, segment.Duration, segment.Exclusive);
+                }
+            }
+        }
+
+        RollupEntry rollup = entry.Kind == TransactionKind.Web ? _web : _other;
+        lock (rollup.Gate)
+        {
+            rollup.Duration.Interval.Record(duration, exclusive);
+            if (zone is { } z)
+            {
+                rollup.Apdex.Record(z);
+            }
+
+            if (error)
+            {
+                rollup.Errors.Interval++;
+            }
+        }
+
+        if (segments is not null)
+        {
+            foreach (SegmentRecord segment in segments)
+            {
+                lock (segment.Entry.Gate)
+                {
+                    segment.Entry.Cell.Interval.Record(segment.Duration, segment.Exclusive);
+                }
+            }
+        }
+
+        _recorded = true;
+    }
+
+    public void Increment(string counter)
+    {
+        CounterEntry entry = _counters.GetOrAdd(counter, static _ => new CounterEntry());
+        lock (entry.Gate)
+        {
+            entry.Cell.Interval++;
+        }
+
+        _recorded = true;
+    }
+
+    /// <summary>Totals since the start (<paramref name="harvest"/> false) or the delta since the last harvest, which it resets.</summary>
+    public MetricsSnapshot Collect(bool harvest, DateTimeOffset start, DateTimeOffset end)
+    {
+        var unscoped = new Dictionary<string, MetricStats>(StringComparer.Ordinal);
+        var scoped = new Dictionary<(string, string), MetricStats>();
+        var apdex = new Dictionary<string, ApdexStats>(StringComparer.Ordinal);
+        TimeSpan threshold = _application.Options.ApdexThreshold;
+        long errors = 0;
+
+        foreach (TransactionEntry entry in _transactions.Values.Concat(_overflow.Values))
+        {
+            lock (entry.Gate)
+            {
+                Stats stats = harvest ? entry.Duration.Harvest() : entry.Duration.Totals;
+                ApdexCounts counts = harvest ? entry.Apdex.Harvest() : entry.Apdex.Totals;
+                long entryErrors = harvest ? entry.Errors.Harvest() : entry.Errors.Totals;
+                if (stats.Count > 0)
+                {
+                    unscoped[entry.MetricName] = stats.ToPublic();
+                    unscoped[entry.TotalTimeName] = stats.ToTotalTime();
+                }
+
+                if (entry.ApdexName is not null && counts.Count > 0)
+                {
+                    apdex[entry.ApdexName] = counts.ToPublic(threshold);
+                }
+
+                if (entryErrors > 0)
+                {
+                    unscoped[entry.ErrorsName] = CountStats(entryErrors);
+                }
+
+                entry.CollectScopedSegments(harvest, scoped);
+            }
+        }
+
+        errors += _web.Collect(harvest, unscoped, apdex, threshold);
+        errors += _other.Collect(harvest, unscoped, apdex, threshold);
+        if (errors > 0)
+        {
+            unscoped["Errors/all"] = CountStats(errors);
+        }
+
+        foreach (SegmentEntry segment in _segments.Values)
+        {
+            lock (segment.Gate)
+            {
+                Stats stats = harvest ? segment.Cell.Harvest() : segment.Cell.Totals;
+                if (stats.Count > 0)
+                {
+                    unscoped[segment.MetricName] = stats.ToPublic();
+                }
+            }
+        }
+
+        foreach (KeyValuePair<string, CounterEntry> counter in _counters)
+        {
+            lock (counter.Value.Gate)
+            {
+                long count = harvest ? counter.Value.Cell.Harvest() : counter.Value.Cell.Totals;
+                if (count > 0)
+                {
+                    unscoped[counter.Key] = CountStats(count);
+                }
+            }
+        }
+
+        return new MetricsSnapshot(_application.Name, start, end, unscoped, scoped, apdex);
+    }
+
+    internal static MetricStats CountStats(long count) => new(count, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, 0);
+
+    private readonly record struct NameKey(TransactionKind Kind, string Group, string Name);
+
+    /// <summary>The per-kind rollups: WebTransaction/HttpDispatcher/Apdex or OtherTransaction/all, and their error counts.</summary>
+    private sealed class RollupEntry(TransactionKind kind)
+    {
+        public Lock Gate { get; } = new();
+
+        public MetricCell Duration;
+
+        public ApdexCell Apdex;
+
+        public CountCell Errors;
+
+        public long Collect(bool harvest, Dictionary<string, MetricStats> unscoped, Dictionary<string, ApdexStats> apdex, TimeSpan threshold)
+        {
+            lock (Gate)
+            {
+                Stats stats = harvest ? Duration.Harvest() : Duration.Totals;
+                ApdexCounts counts = harvest ? Apdex.Harvest() : Apdex.Totals;
+                long errors = harvest ? Errors.Harvest() : Errors.Totals;
+                bool web = kind == TransactionKind.Web;
+                if (stats.Count > 0)
+                {
+                    if (web)
+                    {
+                        unscoped["WebTransaction"] = stats.ToPublic();
+                        unscoped["HttpDispatcher"] = stats.ToPublic();
+                        unscoped["WebTransactionTotalTime"] = stats.ToTotalTime();
+                    }
+                    else
+                    {
+                        unscoped["OtherTransaction/all"] = stats.ToPublic();
+                        unscoped["OtherTransactionTotalTime"] = stats.ToTotalTime();
+                    }
+                }
+
+                if (web && counts.Count > 0)
+                {
+                    apdex["Apdex"] = counts.ToPublic(threshold);
+                }
+
+                if (errors > 0)
+                {
+                    unscoped[web ? "Errors/allWeb" : "Errors/allOther"] = CountStats(errors);
+                }
+
+                return errors;
+            }
+        }
+    }
+}
+
+/// <summary>A finished segment waiting for its transaction to end (its scope is the transaction's final name).</summary>
+internal readonly record struct SegmentRecord(SegmentEntry Entry, long Duration, long Exclusive, long StartOffset, int Depth);

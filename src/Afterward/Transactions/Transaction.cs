@@ -1,0 +1,326 @@
+using System.Diagnostics;
+using Afterward.Metrics;
+using Afterward.Transactions;
+
+namespace Afterward;
+
+/// <summary>
+/// One monitored unit of work: a web request or a background task. It has an application, a kind, a group and a
+/// name; its kind is read when it ends. Obtain the current one with <see cref="Agent.CurrentTransaction"/>. Once it
+/// has ended, nothing more is recorded into it.
+/// </summary>
+public sealed class Transaction : IFrame
+{
+    private const int MaxCustomAttributes = 64;
+
+    private readonly long _startTimestamp;
+    private readonly Activity? _activity;
+    private readonly bool _ownsActivity;
+    private volatile string _group;
+    private volatile string _name;
+    private int _kind;
+    private int _namePriority;
+    private int _ended;
+    private bool _ignored;
+    private bool _apdexSuppressed;
+    private volatile bool _failed;
+    private Exception? _error;
+    private ChildIntervals? _children;
+    private List<SegmentRecord>? _segments;
+    private Dictionary<string, object?>? _attributes;
+
+    internal Transaction(Application application, TransactionKind kind, string group, string name, Activity? activity, bool ownsActivity)
+    {
+        Application = application;
+        _kind = (int)kind;
+        _group = group;
+        _name = name;
+        _activity = activity;
+        _ownsActivity = ownsActivity;
+        _startTimestamp = application.Time.GetTimestamp();
+    }
+
+    /// <summary>The application the transaction reports under.</summary>
+    public Application Application { get; }
+
+    /// <summary>Web or background; can change until the transaction ends.</summary>
+    public TransactionKind Kind => (TransactionKind)Volatile.Read(ref _kind);
+
+    /// <summary>The group, such as <c>Function</c>, <c>Route</c> or <c>Task</c>.</summary>
+    public string Group => _group;
+
+    /// <summary>The name within the group.</summary>
+    public string Name => _name;
+
+    /// <summary>The metric name: <c>WebTransaction/{group}/{name}</c> or <c>OtherTransaction/{group}/{name}</c>.</summary>
+    public string MetricName => (Kind == TransactionKind.Web ? "WebTransaction/" : "OtherTransaction/") + _group + "/" + _name;
+
+    /// <summary>How long the transaction has been running.</summary>
+    public TimeSpan Elapsed => Application.Time.GetElapsedTime(_startTimestamp);
+
+    /// <summary>True once the transaction has ended.</summary>
+    public bool IsEnded => Volatile.Read(ref _ended) != 0;
+
+    /// <summary>True when the transaction will not be recorded.</summary>
+    public bool IsIgnored => _ignored;
+
+    /// <summary>True when the transaction has an error (an exception escaped, or a response status ≥ 500).</summary>
+    public bool HasError => _failed;
+
+    /// <summary>The activity that carries this transaction to OpenTelemetry, when something listens.</summary>
+    public Activity? Activity => _activity;
+
+    /// <summary>The custom attributes added with <see cref="Agent.AddCustomAttribute"/>.</summary>
+    public IReadOnlyDictionary<string, object?> CustomAttributes
+    {
+        get
+        {
+            lock (this)
+            {
+                return _attributes is null ? new Dictionary<string, object?>() : new Dictionary<string, object?>(_attributes);
+            }
+        }
+    }
+
+    Transaction IFrame.Transaction => this;
+
+    internal long StartTimestamp => _startTimestamp;
+
+    /// <summary>Sets name and group unless a name of a higher priority was already set.</summary>
+    internal bool SetName(string? name, string? group, NamePriority priority)
+    {
+        if (IsEnded || (int)priority < Volatile.Read(ref _namePriority))
+        {
+            return false;
+        }
+
+        string normalizedGroup = MetricNames.NormalizeGroup(group);
+        string normalizedName = MetricNames.NormalizeName(name);
+        lock (this)
+        {
+            if ((int)priority < _namePriority)
+            {
+                return false;
+            }
+
+            _namePriority = (int)priority;
+            _group = normalizedGroup;
+            _name = normalizedName;
+        }
+
+        return true;
+    }
+
+    internal void SetKind(TransactionKind kind) => Volatile.Write(ref _kind, (int)kind);
+
+    internal void SetIgnored(bool flag) => _ignored = flag;
+
+    internal void SetApdexSuppressed(bool flag) => _apdexSuppressed = flag;
+
+    internal void NoticeError(Exception? exception)
+    {
+        _failed = true;
+        if (exception is not null)
+        {
+            _error = exception;
+        }
+    }
+
+    internal bool AddAttribute(string key, object? value)
+    {
+        lock (this)
+        {
+            if (IsEnded)
+            {
+                return false;
+            }
+
+            _attributes ??= new Dictionary<string, object?>(StringComparer.Ordinal);
+            if (_attributes.Count >= MaxCustomAttributes && !_attributes.ContainsKey(key))
+            {
+                return false;
+            }
+
+            _attributes[key] = value;
+            return true;
+        }
+    }
+
+    void IFrame.AddChild(long start, long end)
+    {
+        if (!IsEnded)
+        {
+            LazyInitializer.EnsureInitialized(ref _children).Add(start, end);
+        }
+    }
+
+    internal void AddSegment(in SegmentRecord segment)
+    {
+        lock (this)
+        {
+            if (!IsEnded)
+            {
+                (_segments ??= []).Add(segment);
+            }
+        }
+    }
+
+    /// <summary>Ends the transaction and records it; later calls do nothing. Never throws.</summary>
+    internal void End()
+    {
+        if (Interlocked.Exchange(ref _ended, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            EndCore();
+        }
+        catch (Exception ex)
+        {
+            Log.AgentFault(Application.Logger, "ending a transaction", ex);
+        }
+    }
+
+    private void EndCore()
+    {
+        TimeProvider time = Application.Time;
+        long endTimestamp = time.GetTimestamp();
+        long duration = time.GetElapsedTime(_startTimestamp, endTimestamp).Ticks;
+        TransactionKind kind = Kind;
+        List<SegmentRecord>? segments;
+        lock (this)
+        {
+            segments = _segments;
+        }
+
+        if (_ignored)
+        {
+            StopActivity(null, kind);
+            return;
+        }
+
+        AfterwardOptions options = Application.Options;
+        if (duration > options.MaxTransactionDuration.Ticks)
+        {
+            Application.Metrics.Increment(MetricAggregator.TooLongMetric);
+            Log.TransactionTooLong(Application.Logger, MetricName, TimeSpan.FromTicks(duration), options.MaxTransactionDuration);
+            StopActivity(null, kind);
+            return;
+        }
+
+        long exclusive = duration;
+        if (_children is not null)
+        {
+            long covered = _children.CloseAndMeasureUnion(_startTimestamp, endTimestamp);
+            exclusive -= time.GetElapsedTime(0, covered).Ticks;
+        }
+
+        ApdexZone? zone = null;
+        if (kind == TransactionKind.Web && !_apdexSuppressed)
+        {
+            long threshold = options.ApdexThreshold.Ticks;
+            zone = _failed || duration > 4 * threshold ? ApdexZone.Frustrating
+                : duration > threshold ? ApdexZone.Tolerating
+                : ApdexZone.Satisfying;
+        }
+
+        TransactionEntry entry = Application.Metrics.Resolve(kind, _group, _name);
+        Application.Metrics.RecordTransaction(entry, Math.Max(0, duration), Math.Max(0, exclusive), zone, _failed, segments);
+        RecordInstruments(entry, kind, duration, zone);
+        StopActivity(entry.MetricName, kind);
+    }
+
+    private void RecordInstruments(TransactionEntry entry, TransactionKind kind, long duration, ApdexZone? zone)
+    {
+        if (AfterwardDiagnostics.TransactionDuration.Enabled)
+        {
+            AfterwardDiagnostics.TransactionDuration.Record(
+                duration / (double)TimeSpan.TicksPerSecond,
+                new KeyValuePair<string, object?>("kind", AfterwardDiagnostics.KindValue(kind)),
+                new KeyValuePair<string, object?>("name", entry.MetricName),
+                new KeyValuePair<string, object?>(AfterwardDiagnostics.AppTag, Application.Name));
+        }
+
+        if (zone is { } z && AfterwardDiagnostics.Apdex.Enabled)
+        {
+            string zoneName = z switch
+            {
+                ApdexZone.Satisfying => "satisfying",
+                ApdexZone.Tolerating => "tolerating",
+                _ => "frustrating",
+            };
+            AfterwardDiagnostics.Apdex.Add(1,
+                new KeyValuePair<string, object?>("zone", zoneName),
+                new KeyValuePair<string, object?>(AfterwardDiagnostics.AppTag, Application.Name));
+        }
+    }
+
+    private void StopActivity(string? metricName, TransactionKind kind)
+    {
+        Activity? activity = _activity;
+        if (activity is null)
+        {
+            return;
+        }
+
+        if (activity.IsAllDataRequested)
+        {
+            metricName ??= MetricName;
+            activity.SetTag(AfterwardDiagnostics.KindTag, AfterwardDiagnostics.KindValue(kind));
+            activity.SetTag(AfterwardDiagnostics.NameTag, metricName);
+            activity.SetTag(AfterwardDiagnostics.AppTag, Application.Name);
+            if (_ignored)
+            {
+                activity.SetTag("afterward.transaction.ignored", true);
+            }
+
+            if (_failed)
+            {
+                activity.SetStatus(ActivityStatusCode.Error, _error?.Message);
+                if (_error is not null)
+                {
+                    activity.AddException(_error);
+                }
+            }
+
+            Dictionary<string, object?>? attributes;
+            lock (this)
+            {
+                attributes = _attributes;
+            }
+
+            if (attributes is not null)
+            {
+                foreach (KeyValuePair<string, object?> attribute in attributes)
+                {
+                    activity.SetTag(attribute.Key, attribute.Value);
+                }
+            }
+
+            if (_ownsActivity)
+            {
+                activity.DisplayName = metricName;
+            }
+        }
+
+        if (_ownsActivity)
+        {
+            activity.Stop();
+        }
+    }
+}
+
+/// <summary>Which naming source wins: a higher priority replaces a lower one, never the reverse.</summary>
+internal enum NamePriority
+{
+    /// <summary>The name given at start.</summary>
+    Initial = 0,
+
+    /// <summary>The framework's automatic name (the matched route).</summary>
+    Framework = 1,
+
+    /// <summary>A call form or the API (<c>Agent.BackgroundTask</c>, <c>SetTransactionName</c>).</summary>
+    Api = 2,
+}
