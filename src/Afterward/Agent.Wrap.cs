@@ -1,8 +1,11 @@
+using System.Runtime.CompilerServices;
 using Afterward.Transactions;
 
 namespace Afterward;
 
 // The wrapper form: WrapBackgroundTask returns a delegate of the same type that runs as a background task.
+// Task-returning overloads take priority, so that an async lambda is wrapped as a Task (timed until it completes),
+// never as an async-void Action or an ambiguous ValueTask.
 public static partial class Agent
 {
     /// <summary>Wraps a synchronous action (0 arguments) so that every call runs as a background task.</summary>
@@ -95,6 +98,7 @@ public static partial class Agent
 
     /// <summary>Wraps a Task-returning function, timed until the task completes (0 arguments) so that every call runs as a background task.</summary>
     /// <inheritdoc cref="WrapBackgroundTask(Action, Application?, string?, string?)" path="/param|/exception|/remarks"/>
+    [OverloadResolutionPriority(1)]
     public static Func<Task> WrapBackgroundTask(Func<Task> task, Application? application = null, string? name = null, string? group = null)
     {
         TaskIdentity identity = TaskIdentity.Resolve(task, application, name, group);
@@ -103,6 +107,7 @@ public static partial class Agent
 
     /// <summary>Wraps a Task-returning function, timed until the task completes (1 argument) so that every call runs as a background task.</summary>
     /// <inheritdoc cref="WrapBackgroundTask(Action, Application?, string?, string?)" path="/param|/exception|/remarks"/>
+    [OverloadResolutionPriority(1)]
     public static Func<T1, Task> WrapBackgroundTask<T1>(Func<T1, Task> task, Application? application = null, string? name = null, string? group = null)
     {
         TaskIdentity identity = TaskIdentity.Resolve(task, application, name, group);
@@ -111,6 +116,7 @@ public static partial class Agent
 
     /// <summary>Wraps a Task-returning function, timed until the task completes (2 arguments) so that every call runs as a background task.</summary>
     /// <inheritdoc cref="WrapBackgroundTask(Action, Application?, string?, string?)" path="/param|/exception|/remarks"/>
+    [OverloadResolutionPriority(1)]
     public static Func<T1, T2, Task> WrapBackgroundTask<T1, T2>(Func<T1, T2, Task> task, Application? application = null, string? name = null, string? group = null)
     {
         TaskIdentity identity = TaskIdentity.Resolve(task, application, name, group);
@@ -119,6 +125,7 @@ public static partial class Agent
 
     /// <summary>Wraps a Task-returning function, timed until the task completes (3 arguments) so that every call runs as a background task.</summary>
     /// <inheritdoc cref="WrapBackgroundTask(Action, Application?, string?, string?)" path="/param|/exception|/remarks"/>
+    [OverloadResolutionPriority(1)]
     public static Func<T1, T2, T3, Task> WrapBackgroundTask<T1, T2, T3>(Func<T1, T2, T3, Task> task, Application? application = null, string? name = null, string? group = null)
     {
         TaskIdentity identity = TaskIdentity.Resolve(task, application, name, group);
@@ -127,6 +134,7 @@ public static partial class Agent
 
     /// <summary>Wraps a Task-returning function, timed until the task completes (4 arguments) so that every call runs as a background task.</summary>
     /// <inheritdoc cref="WrapBackgroundTask(Action, Application?, string?, string?)" path="/param|/exception|/remarks"/>
+    [OverloadResolutionPriority(1)]
     public static Func<T1, T2, T3, T4, Task> WrapBackgroundTask<T1, T2, T3, T4>(Func<T1, T2, T3, T4, Task> task, Application? application = null, string? name = null, string? group = null)
     {
         TaskIdentity identity = TaskIdentity.Resolve(task, application, name, group);
@@ -135,6 +143,7 @@ public static partial class Agent
 
     /// <summary>Wraps a Task-returning function, timed until the task completes (0 arguments) so that every call runs as a background task.</summary>
     /// <inheritdoc cref="WrapBackgroundTask(Action, Application?, string?, string?)" path="/param|/exception|/remarks"/>
+    [OverloadResolutionPriority(1)]
     public static Func<Task<TResult>> WrapBackgroundTask<TResult>(Func<Task<TResult>> task, Application? application = null, string? name = null, string? group = null)
     {
         TaskIdentity identity = TaskIdentity.Resolve(task, application, name, group);
@@ -143,6 +152,7 @@ public static partial class Agent
 
     /// <summary>Wraps a Task-returning function, timed until the task completes (1 argument) so that every call runs as a background task.</summary>
     /// <inheritdoc cref="WrapBackgroundTask(Action, Application?, string?, string?)" path="/param|/exception|/remarks"/>
+    [OverloadResolutionPriority(1)]
     public static Func<T1, Task<TResult>> WrapBackgroundTask<T1, TResult>(Func<T1, Task<TResult>> task, Application? application = null, string? name = null, string? group = null)
     {
         TaskIdentity identity = TaskIdentity.Resolve(task, application, name, group);
@@ -151,6 +161,7 @@ public static partial class Agent
 
     /// <summary>Wraps a Task-returning function, timed until the task completes (2 arguments) so that every call runs as a background task.</summary>
     /// <inheritdoc cref="WrapBackgroundTask(Action, Application?, string?, string?)" path="/param|/exception|/remarks"/>
+    [OverloadResolutionPriority(1)]
     public static Func<T1, T2, Task<TResult>> WrapBackgroundTask<T1, T2, TResult>(Func<T1, T2, Task<TResult>> task, Application? application = null, string? name = null, string? group = null)
     {
         TaskIdentity identity = TaskIdentity.Resolve(task, application, name, group);
@@ -159,6 +170,7 @@ public static partial class Agent
 
     /// <summary>Wraps a Task-returning function, timed until the task completes (3 arguments) so that every call runs as a background task.</summary>
     /// <inheritdoc cref="WrapBackgroundTask(Action, Application?, string?, string?)" path="/param|/exception|/remarks"/>
+    [OverloadResolutionPriority(1)]
     public static Func<T1, T2, T3, Task<TResult>> WrapBackgroundTask<T1, T2, T3, TResult>(Func<T1, T2, T3, Task<TResult>> task, Application? application = null, string? name = null, string? group = null)
     {
         TaskIdentity identity = TaskIdentity.Resolve(task, application, name, group);
@@ -167,6 +179,7 @@ public static partial class Agent
 
     /// <summary>Wraps a Task-returning function, timed until the task completes (4 arguments) so that every call runs as a background task.</summary>
     /// <inheritdoc cref="WrapBackgroundTask(Action, Application?, string?, string?)" path="/param|/exception|/remarks"/>
+    [OverloadResolutionPriority(1)]
     public static Func<T1, T2, T3, T4, Task<TResult>> WrapBackgroundTask<T1, T2, T3, T4, TResult>(Func<T1, T2, T3, T4, Task<TResult>> task, Application? application = null, string? name = null, string? group = null)
     {
         TaskIdentity identity = TaskIdentity.Resolve(task, application, name, group);

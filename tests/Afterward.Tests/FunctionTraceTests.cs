@@ -1,0 +1,140 @@
+namespace Afterward.Tests;
+
+public class FunctionTraceTests
+{
+    [Fact]
+    public void FunctionTrace_InTransaction_RecordsScopedAndUnscoped()
+    {
+        var (app, time) = TestApps.Create();
+
+        using (Agent.BackgroundTask(app, name: "Nightly.Run"))
+        {
+            using (Agent.FunctionTrace("Step"))
+            {
+                time.Advance(TimeSpan.FromMilliseconds(20));
+            }
+
+            using (Agent.FunctionTrace("query", "Datastore"))
+            {
+                time.Advance(TimeSpan.FromMilliseconds(5));
+            }
+        }
+
+        MetricsSnapshot snapshot = app.Snapshot();
+        Assert.Equal(TimeSpan.FromMilliseconds(20), snapshot.Get("Function/Step")!.Total);
+        Assert.Equal(1, snapshot.GetScoped("OtherTransaction/Function/Nightly.Run", "Function/Step")!.CallCount);
+        Assert.Equal(1, snapshot.GetScoped("OtherTransaction/Function/Nightly.Run", "Datastore/query")!.CallCount);
+    }
+
+    [Fact]
+    public void FunctionTrace_SequentialChildren_ExclusiveIsDurationMinusChildren()
+    {
+        var (app, time) = TestApps.Create();
+
+        using (Agent.BackgroundTask(app, name: "seq"))
+        {
+            time.Advance(TimeSpan.FromMilliseconds(10));
+            using (Agent.FunctionTrace("a"))
+            {
+                time.Advance(TimeSpan.FromMilliseconds(20));
+                using (Agent.FunctionTrace("inner"))
+                {
+                    time.Advance(TimeSpan.FromMilliseconds(5));
+                }
+            }
+
+            using (Agent.FunctionTrace("b"))
+            {
+                time.Advance(TimeSpan.FromMilliseconds(30));
+            }
+
+            time.Advance(TimeSpan.FromMilliseconds(40));
+        }
+
+        MetricsSnapshot snapshot = app.Snapshot();
+        MetricStats transaction = snapshot.Get("OtherTransaction/Function/seq")!;
+        Assert.Equal(TimeSpan.FromMilliseconds(105), transaction.Total);
+        Assert.Equal(TimeSpan.FromMilliseconds(50), transaction.Exclusive);
+        MetricStats a = snapshot.Get("Function/a")!;
+        Assert.Equal(TimeSpan.FromMilliseconds(25), a.Total);
+        Assert.Equal(TimeSpan.FromMilliseconds(20), a.Exclusive);
+    }
+
+    [Fact]
+    public async Task FunctionTrace_ConcurrentChildren_ExclusiveUsesUnionAndTotalsExceedDuration()
+    {
+        var (app, time) = TestApps.Create();
+        var firstStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var secondStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var firstEnd = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var secondEnd = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        await using (Agent.BackgroundTask(app, name: "parallel"))
+        {
+            time.Advance(TimeSpan.FromMilliseconds(10));
+            Task first = Traced("first", firstStarted, firstEnd);   // runs 10 → 70
+            await firstStarted.Task;
+            time.Advance(TimeSpan.FromMilliseconds(20));
+            Task second = Traced("second", secondStarted, secondEnd); // runs 30 → 90
+            await secondStarted.Task;
+            time.Advance(TimeSpan.FromMilliseconds(40));
+            firstEnd.SetResult();
+            await first;
+            time.Advance(TimeSpan.FromMilliseconds(20));
+            secondEnd.SetResult();
+            await second;
+            time.Advance(TimeSpan.FromMilliseconds(10));
+        }
+
+        MetricsSnapshot snapshot = app.Snapshot();
+        MetricStats transaction = snapshot.Get("OtherTransaction/Function/parallel")!;
+        Assert.Equal(TimeSpan.FromMilliseconds(100), transaction.Total);
+        Assert.Equal(TimeSpan.FromMilliseconds(20), transaction.Exclusive);
+        TimeSpan children = snapshot.Get("Function/first")!.Total + snapshot.Get("Function/second")!.Total;
+        Assert.Equal(TimeSpan.FromMilliseconds(120), children);
+        Assert.True(children > transaction.Total);
+
+        static async Task Traced(string name, TaskCompletionSource started, TaskCompletionSource end)
+        {
+            using (Agent.FunctionTrace(name))
+            {
+                started.SetResult();
+                await end.Task;
+            }
+        }
+    }
+
+    [Fact]
+    public void FunctionTrace_NoTransaction_IsNoOp()
+    {
+        using SegmentScope segment = Agent.FunctionTrace("nothing");
+
+        Assert.Null(segment.MetricName);
+        Assert.Null(Agent.CurrentTransaction);
+    }
+
+    [Fact]
+    public void FunctionTrace_ScopedToFinalTransactionName()
+    {
+        var (app, _) = TestApps.Create();
+
+        using (TestApps.StartWeb(app, "GET /a"))
+        {
+            using (Agent.FunctionTrace("Step"))
+            {
+            }
+
+            Agent.SetTransactionName("final");
+        }
+
+        MetricsSnapshot snapshot = app.Snapshot();
+        Assert.NotNull(snapshot.GetScoped("WebTransaction/Function/final", "Function/Step"));
+        Assert.Null(snapshot.GetScoped("WebTransaction/Route/GET /a", "Function/Step"));
+    }
+
+    [Fact]
+    public void FunctionTrace_NullName_Throws()
+    {
+        Assert.Throws<ArgumentNullException>(() => Agent.FunctionTrace(null!));
+    }
+}
