@@ -5,18 +5,18 @@ namespace Afterward;
 /// <summary>
 /// The scope returned by <see cref="Agent.BackgroundTask"/>. When it started a new transaction, disposing it ends
 /// and records that transaction; when it joined a current transaction, disposing it ends only its segment (if any).
-/// Disposing twice is harmless. A <c>using</c> block cannot see an exception passing through it: call
+/// Disposing twice is harmless. It is a struct so that starting a transaction allocates as little as possible; a
+/// <c>default</c> value is a scope that does nothing. A <c>using</c> block cannot see an exception passing through it: call
 /// <see cref="Agent.NoticeError"/> to record one.
 /// </summary>
-public sealed class TransactionScope : IDisposable, IAsyncDisposable
+public readonly struct TransactionScope : IDisposable, IAsyncDisposable
 {
     /// <summary>The scope returned when the agent could not start anything; disposing it does nothing.</summary>
-    internal static readonly TransactionScope None = new(null, ScopeMode.None, null, null);
+    internal static TransactionScope None => default;
 
     private readonly ScopeMode _mode;
     private readonly IFrame? _previous;
     private readonly SegmentScope? _segment;
-    private int _disposed;
 
     private TransactionScope(Transaction? transaction, ScopeMode mode, IFrame? previous, SegmentScope? segment)
     {
@@ -58,11 +58,8 @@ public sealed class TransactionScope : IDisposable, IAsyncDisposable
     /// <summary>Ends the scope: ends its own transaction, or its segment.</summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-        {
-            return;
-        }
-
+        // Idempotent without a flag: ending a transaction or a segment twice does nothing, and the ambient frame
+        // is only restored while it still points at this scope's transaction.
         if (_mode == ScopeMode.Owner)
         {
             if (ReferenceEquals(AgentContext.Frame?.Transaction, Transaction))

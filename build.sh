@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Afterward's one entry point for newcomers and CI.
+#   ./build.sh test    restore, build Release, run every test project (the default)
+#   ./build.sh bench   run the BenchmarkDotNet micro-benchmarks (results under benchmarks/results/)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+command="${1:-test}"
+case "$command" in
+  test)
+    dotnet restore Afterward.slnx
+    dotnet build Afterward.slnx -c Release --no-restore
+    dotnet test Afterward.slnx -c Release --no-build --logger "console;verbosity=minimal"
+    ;;
+  bench)
+    shift || true
+    dotnet run -c Release --project benchmarks/Afterward.Benchmarks -- --filter "${@:-*}" \
+      --exporters github --artifacts benchmarks/BenchmarkDotNet.Artifacts
+    ;;
+  *)
+    echo "usage: $0 [test|bench [filter]]" >&2
+    exit 2
+    ;;
+esac
