@@ -1,5 +1,6 @@
 using Afterward;
 using Afterward.DependencyInjection;
+using Afterward.Tasks;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -13,7 +14,8 @@ public static class AfterwardServiceCollectionExtensions
     /// <summary>
     /// Adds the agent: <see cref="AfterwardOptions"/> bound from the <c>Afterward</c> configuration section then
     /// <paramref name="configure"/>, validated when the host starts; the host's <see cref="Application"/> and
-    /// <see cref="IAfterwardAgent"/> as singletons. Safe to call more than once: later delegates add to the options.
+    /// <see cref="IAfterwardAgent"/> as singletons; the scoped <see cref="BackgroundTasks"/> and the runner that
+    /// executes them, drained when the host stops. Safe to call more than once: later delegates add to the options.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="services"/> is null.</exception>
     public static IServiceCollection AddAfterward(this IServiceCollection services, Action<AfterwardOptions>? configure = null)
@@ -29,6 +31,8 @@ public static class AfterwardServiceCollectionExtensions
                 sp.GetRequiredService<IOptions<AfterwardOptions>>().Value,
                 sp.GetService<ILoggerFactory>()));
             services.TryAddSingleton<IAfterwardAgent>(static sp => new AfterwardAgentService(sp.GetRequiredService<Application>()));
+            services.TryAddSingleton(static sp => new BackgroundTaskRunner(sp.GetRequiredService<Application>(), sp.GetRequiredService<IServiceScopeFactory>()));
+            services.TryAddScoped<BackgroundTasks>();
             services.AddHostedService<AfterwardHostedService>();
         }
 

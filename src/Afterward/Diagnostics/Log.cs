@@ -23,3 +23,26 @@ internal static partial class Log
     [LoggerMessage(1004, LogLevel.Warning, "A Harvested handler of application {Application} threw; the harvest itself succeeded.")]
     public static partial void HarvestHandlerFailed(ILogger logger, string application, Exception exception);
 }
+
+/// <summary>The background-task runner's messages (2xxx).</summary>
+internal static partial class TaskLog
+{
+    [LoggerMessage(2001, LogLevel.Error, "Background task {Task} failed (scheduled by the request with trace id {TraceId}); the next task still runs.")]
+    public static partial void TaskFailed(ILogger logger, string task, string traceId, Exception exception);
+
+    [LoggerMessage(2002, LogLevel.Warning, "The handler of {Transaction} failed with an unhandled exception; its {Count} background task(s) were skipped: {Tasks}.")]
+    public static partial void TasksSkipped(ILogger logger, string transaction, int count, string tasks);
+
+    [LoggerMessage(2003, LogLevel.Warning, "{Count} background task(s) did not finish before the shutdown deadline and were abandoned: {Tasks}.")]
+    public static partial void TasksAbandoned(ILogger logger, int count, string tasks);
+
+    [LoggerMessage(2004, LogLevel.Warning,
+        "Background task {Task} has been running for more than {Threshold}. Split it into smaller tasks, or move it to a durable queue.")]
+    public static partial void LongRunningTask(ILogger logger, string task, TimeSpan threshold);
+
+    [LoggerMessage(2005, LogLevel.Information, "Background task {Task} failed on attempt {Attempt}; retrying in {Delay}.")]
+    public static partial void TaskRetrying(ILogger logger, string task, int attempt, TimeSpan delay, Exception? exception);
+
+    [LoggerMessage(2006, LogLevel.Information, "Shutting down: waiting for {Count} queued or running background task(s) to finish.")]
+    public static partial void Draining(ILogger logger, long count);
+}

@@ -130,6 +130,16 @@ internal sealed class MetricAggregator
         _recorded = true;
     }
 
+    /// <summary>Records a background task's wait between its response completing and its start, as <c>Tasks/QueueTime</c>.</summary>
+    public void RecordQueueTime(long ticks)
+    {
+        SegmentEntry entry = ResolveSegment("Tasks", "QueueTime");
+        lock (entry.Gate)
+        {
+            entry.Cell.Interval.Record(ticks, ticks);
+        }
+    }
+
     public void Increment(string counter)
     {
         CounterEntry entry = _counters.GetOrAdd(counter, static _ => new CounterEntry());

@@ -41,7 +41,7 @@ public sealed class Transaction : IFrame
     }
 
     /// <summary>The application the transaction reports under.</summary>
-    public Application Application { get; }
+    public Application Application { get; internal set; }
 
     /// <summary>Web or background; can change until the transaction ends.</summary>
     public TransactionKind Kind => (TransactionKind)Volatile.Read(ref _kind);
@@ -86,6 +86,9 @@ public sealed class Transaction : IFrame
 
     internal long StartTimestamp => _startTimestamp;
 
+    /// <summary>Set by a host integration for a request whose handler may add background tasks; null otherwise.</summary>
+    internal Tasks.PendingTasks? PendingTasks { get; set; }
+
     /// <summary>Sets name and group unless a name of a higher priority was already set.</summary>
     internal bool SetName(string? name, string? group, NamePriority priority)
     {
@@ -110,6 +113,15 @@ public sealed class Transaction : IFrame
 
         return true;
     }
+
+    /// <summary>Records how long a background task waited in the queue: an attribute, and <c>Tasks/QueueTime</c> when it ends.</summary>
+    internal void RecordQueueWait(TimeSpan wait)
+    {
+        QueueWait = wait;
+        AddAttribute("afterward.task.queue_wait_ms", wait.TotalMilliseconds);
+    }
+
+    internal TimeSpan? QueueWait { get; private set; }
 
     internal void SetKind(TransactionKind kind) => Volatile.Write(ref _kind, (int)kind);
 
@@ -228,6 +240,11 @@ public sealed class Transaction : IFrame
 
         TransactionEntry entry = Application.Metrics.Resolve(kind, _group, _name);
         Application.Metrics.RecordTransaction(entry, Math.Max(0, duration), Math.Max(0, exclusive), zone, _failed, segments);
+        if (QueueWait is { } wait)
+        {
+            Application.Metrics.RecordQueueTime(wait.Ticks);
+        }
+
         RecordInstruments(entry, kind, duration, zone);
         StopActivity(entry.MetricName, kind);
     }
