@@ -221,6 +221,28 @@ internal sealed class MetricAggregator
         return new MetricsSnapshot(_application.Name, start, end, unscoped, scoped, apdex);
     }
 
+    /// <summary>The totals of every transaction name, for the dashboard.</summary>
+    public List<TransactionSummary> Summaries()
+    {
+        var summaries = new List<TransactionSummary>();
+        TimeSpan threshold = _application.Options.ApdexThreshold;
+        foreach (TransactionEntry entry in _transactions.Values.Concat(_overflow.Values))
+        {
+            lock (entry.Gate)
+            {
+                Stats stats = entry.Duration.Totals;
+                if (stats.Count > 0)
+                {
+                    ApdexCounts apdex = entry.Apdex.Totals;
+                    summaries.Add(new TransactionSummary(entry.Kind, entry.Group, entry.Name, entry.MetricName, stats.ToPublic(),
+                        entry.ApdexName is null ? null : apdex.ToPublic(threshold), entry.Errors.Totals));
+                }
+            }
+        }
+
+        return summaries;
+    }
+
     internal static MetricStats CountStats(long count) => new(count, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, 0);
 
     private readonly record struct NameKey(TransactionKind Kind, string Group, string Name);
@@ -274,6 +296,9 @@ internal sealed class MetricAggregator
         }
     }
 }
+
+/// <summary>One transaction name's totals.</summary>
+internal sealed record TransactionSummary(TransactionKind Kind, string Group, string Name, string MetricName, MetricStats Stats, ApdexStats? Apdex, long Errors);
 
 /// <summary>A finished segment waiting for its transaction to end (its scope is the transaction's final name).</summary>
 internal readonly record struct SegmentRecord(SegmentEntry Entry, long Duration, long Exclusive, long StartOffset, int Depth);

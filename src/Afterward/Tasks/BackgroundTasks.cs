@@ -434,7 +434,7 @@ public sealed class BackgroundTasks
 
     private static ScheduledTask Add(Delegate callable, Func<IServiceProvider, CancellationToken, ValueTask> invoke)
     {
-        PendingTasks pending = AgentContext.Transaction?.PendingTasks
+        PendingTasks pending = AgentContext.Frame?.Transaction.PendingTasks
             ?? throw new InvalidOperationException(
                 "BackgroundTasks.AddTask can only be called while a request is being handled by app.UseAfterward(), " +
                 "before its response completes. Add app.UseAfterward() to the pipeline; outside a request (a worker, " +

@@ -87,7 +87,12 @@ public sealed class Transaction : IFrame
     internal long StartTimestamp => _startTimestamp;
 
     /// <summary>Set by a host integration for a request whose handler may add background tasks; null otherwise.</summary>
-    internal Tasks.PendingTasks? PendingTasks { get; set; }
+    internal Tasks.PendingTasks? PendingTasks => _pendingTasks;
+
+    /// <summary>Lets the request's handler add background tasks (set by the ASP.NET Core middleware).</summary>
+    internal void AcceptTasks() => _pendingTasks = new Tasks.PendingTasks();
+
+    private Tasks.PendingTasks? _pendingTasks;
 
     /// <summary>Sets name and group unless a name of a higher priority was already set.</summary>
     internal bool SetName(string? name, string? group, NamePriority priority)
@@ -338,6 +343,9 @@ internal enum NamePriority
     /// <summary>The framework's automatic name (the matched route).</summary>
     Framework = 1,
 
+    /// <summary>Endpoint metadata, such as <c>[BackgroundTask(Name = ...)]</c> on a handler.</summary>
+    Endpoint = 2,
+
     /// <summary>A call form or the API (<c>Agent.BackgroundTask</c>, <c>SetTransactionName</c>).</summary>
-    Api = 2,
+    Api = 3,
 }

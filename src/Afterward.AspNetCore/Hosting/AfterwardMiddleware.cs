@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using Afterward.Tasks;
+using Afterward.Transactions;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Afterward.AspNetCore.Hosting;
+
+/// <summary>
+/// One web transaction per request, enriching ASP.NET Core's own request activity; hands the request's background
+/// tasks to the runner once the response has completed (or skips them if the handler failed).
+/// </summary>
+internal sealed class AfterwardMiddleware(RequestDelegate next, Application application, BackgroundTaskRunner runner)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        Transaction transaction;
+        try
+        {
+            Activity? requestActivity = context.Features.Get<IHttpActivityFeature>()?.Activity;
+            transaction = application.StartTransaction(TransactionKind.Web, "Unknown", "Uri", requestActivity);
+            transaction.AcceptTasks();
+        }
+        catch (Exception ex)
+        {
+            Agent.ReportFault("starting a web transaction", ex);
+            await next(context).ConfigureAwait(false);
+            return;
+        }
+
+        // This is an async method: the ambient frame reverts for the caller when it returns.
+        AgentContext.Frame = transaction;
+        bool failed = false;
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            failed = true;
+            transaction.NoticeError(ex);
+            throw;
+        }
+        finally
+        {
+            Complete(context, transaction, failed);
+        }
+    }
+
+    private void Complete(HttpContext context, Transaction transaction, bool failed)
+    {
+        try
+        {
+            (string group, string name) = TransactionNamer.For(context);
+            transaction.SetName(name, group, NamePriority.Framework);
+            Endpoint? endpoint = context.GetEndpoint();
+            if (endpoint is not null)
+            {
+                ApplyEndpointMetadata(endpoint, transaction);
+            }
+
+            RequestItems.Apply(context, transaction);
+            if (context.Response.StatusCode >= 500)
+            {
+                transaction.NoticeError(null);
+            }
+
+            List<TaskItem>? tasks = transaction.PendingTasks?.Close();
+            if (tasks is not null)
+            {
+                if (failed)
+                {
+                    runner.Skip(tasks, transaction.MetricName);
+                }
+                else
+                {
+                    Activity? activity = context.Features.Get<IHttpActivityFeature>()?.Activity;
+                    string traceId = activity?.TraceId.ToHexString() ?? context.TraceIdentifier;
+                    var handOff = new HandOff(runner, tasks, activity?.Context ?? default, traceId);
+                    context.Response.OnCompleted(static state => ((HandOff)state).EnqueueAsync(), handOff);
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            Agent.ReportFault("completing a web transaction", ex);
+        }
+        finally
+        {
+            transaction.End();
+        }
+    }
+
+    private static void ApplyEndpointMetadata(Endpoint endpoint, Transaction transaction)
+    {
+        if (endpoint.Metadata.GetMetadata<DashboardEndpointMetadata>() is not null)
+        {
+            transaction.SetIgnored(true);
+            return;
+        }
+
+        if (endpoint.Metadata.GetMetadata<BackgroundTaskAttribute>() is { } attribute)
+        {
+            transaction.SetKind(TransactionKind.Background);
+            if (attribute.Name is not null)
+            {
+                transaction.SetName(attribute.Name, attribute.Group, NamePriority.Endpoint);
+            }
+
+            if (!string.IsNullOrWhiteSpace(attribute.Application))
+            {
+                transaction.Application = Agent.Application(attribute.Application);
+            }
+        }
+    }
+
+    /// <summary>Runs in <c>Response.OnCompleted</c>: only queues the tasks (waiting only if the queue is full), never runs them.</summary>
+    private sealed class HandOff(BackgroundTaskRunner runner, List<TaskItem> tasks, ActivityContext link, string traceId)
+    {
+        public Task EnqueueAsync()
+        {
+            ValueTask queued = runner.EnqueueAsync(tasks, link, traceId);
+            return queued.IsCompletedSuccessfully ? Task.CompletedTask : queued.AsTask();
+        }
+    }
+}
+
+/// <summary>Marks the dashboard's endpoints, whose requests are not recorded as transactions.</summary>
+internal sealed class DashboardEndpointMetadata;

@@ -1,0 +1,99 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Afterward.AspNetCore.Hosting;
+
+/// <summary>Reads the per-request <see cref="AfterwardKeys"/> from <c>HttpContext.Items</c> without creating it.</summary>
+internal static class RequestItems
+{
+    public static void Apply(HttpContext context, Transaction transaction)
+    {
+        // Only look when something already used Items: reading HttpContext.Items would allocate it on every request.
+        if (context.Features.Get<IItemsFeature>()?.Items is not { Count: > 0 } items)
+        {
+            return;
+        }
+
+        if (Flag(items, AfterwardKeys.SetBackgroundTask, transaction) is { } background)
+        {
+            transaction.SetKind(background ? TransactionKind.Background : TransactionKind.Web);
+        }
+
+        if (Flag(items, AfterwardKeys.IgnoreTransaction, transaction) is { } ignore)
+        {
+            transaction.SetIgnored(ignore);
+        }
+
+        if (Flag(items, AfterwardKeys.SuppressApdex, transaction) is { } suppress)
+        {
+            transaction.SetApdexSuppressed(suppress);
+        }
+
+        if (items.TryGetValue(AfterwardKeys.AppName, out object? appName) && appName is not null)
+        {
+            if (appName is string name && !string.IsNullOrWhiteSpace(name))
+            {
+                transaction.Application = Agent.Application(name.Trim());
+            }
+            else
+            {
+                Warn(transaction.Application, AfterwardKeys.AppName, appName, " (for this key: a non-empty application name)");
+            }
+        }
+    }
+
+    /// <summary>true/false, or null when absent or invalid (invalid values are logged once).</summary>
+    internal static bool? Flag(IDictionary<object, object?> items, string key, Transaction transaction)
+    {
+        if (!items.TryGetValue(key, out object? value) || value is null)
+        {
+            return null;
+        }
+
+        bool? parsed = Parse(value);
+        if (parsed is null)
+        {
+            Warn(transaction.Application, key, value, string.Empty);
+        }
+
+        return parsed;
+    }
+
+    internal static bool? Parse(object value)
+    {
+        if (value is bool flag)
+        {
+            return flag;
+        }
+
+        if (value is not string text)
+        {
+            return null;
+        }
+
+        ReadOnlySpan<char> trimmed = text.AsSpan().Trim();
+        if (trimmed.Equals("on", StringComparison.OrdinalIgnoreCase) || trimmed.Equals("true", StringComparison.OrdinalIgnoreCase) || trimmed.SequenceEqual("1"))
+        {
+            return true;
+        }
+
+        if (trimmed.Equals("off", StringComparison.OrdinalIgnoreCase) || trimmed.Equals("false", StringComparison.OrdinalIgnoreCase) || trimmed.SequenceEqual("0"))
+        {
+            return false;
+        }
+
+        return null;
+    }
+
+    private static void Warn(Application application, string key, object value, string extra)
+    {
+        string text = value.ToString() ?? string.Empty;
+        if (text.Length > 100)
+        {
+            text = text[..100] + "…";
+        }
+
+        application.LogOnce("items:" + key, text, (Text: text, Type: value.GetType().Name, Key: key, Extra: extra), static (app, state) =>
+            AspNetCoreLog.InvalidItemValue(app.Logger, state.Key, "'" + state.Text + "'", state.Type, state.Extra));
+    }
+}
