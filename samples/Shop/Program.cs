@@ -1,0 +1,160 @@
+// The examples of the FastrAPI background-tasks page, in ASP.NET Core with Afterward.
+using System.ComponentModel.DataAnnotations;
+using Afterward;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.Services.AddAfterward(options => options.ApdexThreshold = TimeSpan.FromMilliseconds(500));
+builder.Services.AddScoped<INotifier, ConsoleNotifier>();
+builder.Services.AddSingleton<UserCache>();
+builder.Services.AddProblemDetails();
+
+var app = builder.Build();
+app.UseAfterward();
+app.MapAfterwardDashboard();
+
+app.MapPost("/send", (string email, BackgroundTasks backgroundTasks) =>
+{
+    backgroundTasks.AddTask(SendEmail, email, "Welcome to our service!");
+    return new { message = "Email will be sent in the background" };
+});
+
+app.MapPost("/process/{item_id}", (int item_id, BackgroundTasks backgroundTasks) =>
+{
+    backgroundTasks.AddTask(ProcessData, item_id, "high");
+    return new { status = "accepted", item_id };
+});
+
+app.MapPost("/action", (int user_id, string action, BackgroundTasks backgroundTasks) =>
+{
+    backgroundTasks.AddTask(LogActivity, user_id, action);
+    backgroundTasks.AddTask(UpdateAnalyticsAsync, action);
+    backgroundTasks.AddTask(async (INotifier notifier, CancellationToken ct) => await notifier.NotifyAsync(user_id, ct));
+    return new { status = "success", action };
+});
+
+app.MapPost("/register", (User user, BackgroundTasks backgroundTasks) =>
+{
+    var problems = new List<ValidationResult>();
+    if (!Validator.TryValidateObject(user, new ValidationContext(user), problems, validateAllProperties: true))
+    {
+        return Results.ValidationProblem(problems
+            .SelectMany(p => p.MemberNames.Select(m => (Member: m, p.ErrorMessage)))
+            .GroupBy(p => p.Member)
+            .ToDictionary(g => g.Key, g => g.Select(p => p.ErrorMessage ?? "invalid").ToArray()));
+    }
+
+    backgroundTasks.AddTask(SendWelcomeEmail, user.Email, user.Name);
+    return Results.Ok(new { message = $"User {user.Name} registered successfully" });
+});
+
+app.MapPost("/upload", (string filename, BackgroundTasks backgroundTasks) =>
+{
+    backgroundTasks.AddTask(ProcessUploadedFileAsync, filename);
+    return new { status = "accepted", message = "File uploaded and processing started" };
+});
+
+app.MapPost("/users/{user_id}/settings", (int user_id, Dictionary<string, string> settings, BackgroundTasks backgroundTasks) =>
+{
+    backgroundTasks.AddTask((UserCache cache) => cache.Warm(user_id, settings));
+    return new { message = "Settings updated" };
+});
+
+app.MapGet("/api/data", (int user_id, BackgroundTasks backgroundTasks) =>
+{
+    backgroundTasks.AddTask(LogToDatabase, user_id, "/api/data", DateTimeOffset.UtcNow);
+    return new { data = new[] { 1, 2, 3, 4, 5 } };
+});
+
+app.MapPost("/task", (string? data, BackgroundTasks backgroundTasks) =>
+{
+    backgroundTasks.AddTask(RiskyOperation, data ?? string.Empty).WithRetry(2, TimeSpan.FromMilliseconds(100));
+    return new { status = "accepted" };
+});
+
+// A slow report: reclassified as a background task so it stays out of the web response time and Apdex.
+app.MapGet("/reports/{id}", async (int id) =>
+{
+    await Task.Delay(1500);
+    return new { report = id, rows = 42 };
+}).AsBackgroundTask();
+
+app.Lifetime.ApplicationStarted.Register(() =>
+{
+    foreach (string url in app.Urls)
+    {
+        Console.WriteLine($"Shop listening on {url}  (dashboard: {url}/afterward)");
+    }
+});
+
+app.Run();
+
+static void SendEmail(string email, string message) => Console.WriteLine($"Sending email to {email}: {message}");
+
+static async Task ProcessData(int itemId, string priority)
+{
+    Console.WriteLine($"Processing item {itemId} with priority {priority}");
+    await Task.Delay(2000);
+    Console.WriteLine($"Finished processing item {itemId}");
+}
+
+static void LogActivity(int userId, string action) => Console.WriteLine($"User {userId} performed: {action}");
+
+static Task UpdateAnalyticsAsync(string action)
+{
+    Console.WriteLine($"Analytics updated for action: {action}");
+    return Task.CompletedTask;
+}
+
+static void SendWelcomeEmail(string email, string name) => Console.WriteLine($"Sending welcome email to {email} ({name})");
+
+static async Task ProcessUploadedFileAsync(string filename, CancellationToken cancellationToken)
+{
+    Console.WriteLine($"Starting to process {filename}");
+    await Task.Delay(5000, cancellationToken);
+    Console.WriteLine($"Finished processing {filename}");
+}
+
+static void LogToDatabase(int userId, string endpoint, DateTimeOffset timestamp) =>
+    Console.WriteLine($"Logging: User {userId} accessed {endpoint} at {timestamp:O}");
+
+static void RiskyOperation(string data)
+{
+    if (string.IsNullOrEmpty(data))
+    {
+        throw new ArgumentException("Data cannot be empty", nameof(data));
+    }
+
+    Console.WriteLine($"Processing: {data}");
+}
+
+/// <summary>A user to register; validated before anything is scheduled.</summary>
+public sealed record User(
+    [property: Required, EmailAddress] string Email,
+    [property: Required, StringLength(100, MinimumLength = 1)] string Name);
+
+/// <summary>Sends notifications; scoped, so each task list gets its own.</summary>
+public interface INotifier
+{
+    /// <summary>Notifies a user.</summary>
+    Task NotifyAsync(int userId, CancellationToken cancellationToken);
+}
+
+internal sealed class ConsoleNotifier : INotifier
+{
+    public Task NotifyAsync(int userId, CancellationToken cancellationToken)
+    {
+        Console.WriteLine($"Notification sent to user {userId}");
+        return Task.CompletedTask;
+    }
+}
+
+internal sealed class UserCache
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, IReadOnlyDictionary<string, string>> _cache = new();
+
+    public void Warm(int userId, IReadOnlyDictionary<string, string> settings)
+    {
+        Console.WriteLine($"Warming cache for user {userId}");
+        _cache[userId] = settings;
+    }
+}
