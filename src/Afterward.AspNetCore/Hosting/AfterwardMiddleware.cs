@@ -65,7 +65,7 @@ internal sealed class AfterwardMiddleware(RequestDelegate next, Application appl
                 transaction.NoticeError(null);
             }
 
-            List<TaskItem>? tasks = transaction.PendingTasks?.Close();
+            List<TaskItem>? tasks = transaction.TakeTasks();
             if (tasks is not null)
             {
                 if (failed)

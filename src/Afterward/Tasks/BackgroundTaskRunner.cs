@@ -217,7 +217,7 @@ internal sealed class BackgroundTaskRunner : IAsyncDisposable
         TimeSpan queueWait = time.GetElapsedTime(batch.EnqueuedTimestamp);
         Transaction transaction = (identity.Application ?? _application).StartTransaction(
             TransactionKind.Background, identity.Name, identity.Group, link: batch.Link);
-        transaction.RecordQueueWait(queueWait);
+        transaction.QueueWait = queueWait;
         TransactionScope scope = TransactionScope.Owner(transaction);
         slot.BeginTask(index, transaction.Name, time.GetTimestamp());
         try

@@ -3,6 +3,9 @@ namespace Afterward.Tasks;
 /// <summary>The tasks a request added, handed over once to the runner when the response completes.</summary>
 internal sealed class PendingTasks
 {
+    /// <summary>The list of a request that added nothing before its response: already closed.</summary>
+    public static readonly PendingTasks Closed = CreateClosed();
+
     private List<TaskItem>? _items;
     private bool _closed;
 
@@ -19,6 +22,13 @@ internal sealed class PendingTasks
 
             (_items ??= []).Add(item);
         }
+    }
+
+    private static PendingTasks CreateClosed()
+    {
+        var closed = new PendingTasks();
+        closed.Close();
+        return closed;
     }
 
     /// <summary>Closes the list and returns what was added (null when nothing).</summary>

@@ -87,11 +87,17 @@ public sealed class Transaction : IFrame
     internal long StartTimestamp => _startTimestamp;
 
     /// <summary>Set by a host integration for a request whose handler may add background tasks; null otherwise.</summary>
-    internal Tasks.PendingTasks? PendingTasks => _pendingTasks;
+    /// <summary>Where the handler adds tasks, created on first use; null when this transaction takes none.</summary>
+    internal Tasks.PendingTasks? PendingTasks => _acceptsTasks ? LazyInitializer.EnsureInitialized(ref _pendingTasks) : null;
 
     /// <summary>Lets the request's handler add background tasks (set by the ASP.NET Core middleware).</summary>
-    internal void AcceptTasks() => _pendingTasks = new Tasks.PendingTasks();
+    internal void AcceptTasks() => _acceptsTasks = true;
 
+    /// <summary>Closes the task list and returns what was added; most requests add nothing and allocate nothing.</summary>
+    internal List<Tasks.TaskItem>? TakeTasks() =>
+        _acceptsTasks ? (Interlocked.CompareExchange(ref _pendingTasks, Tasks.PendingTasks.Closed, null) ?? Tasks.PendingTasks.Closed).Close() : null;
+
+    private bool _acceptsTasks;
     private Tasks.PendingTasks? _pendingTasks;
 
     /// <summary>Sets name and group unless a name of a higher priority was already set.</summary>
@@ -119,14 +125,8 @@ public sealed class Transaction : IFrame
         return true;
     }
 
-    /// <summary>Records how long a background task waited in the queue: an attribute, and <c>Tasks/QueueTime</c> when it ends.</summary>
-    internal void RecordQueueWait(TimeSpan wait)
-    {
-        QueueWait = wait;
-        AddAttribute("afterward.task.queue_wait_ms", wait.TotalMilliseconds);
-    }
-
-    internal TimeSpan? QueueWait { get; private set; }
+    /// <summary>How long a background task waited in the queue: <c>Tasks/QueueTime</c> and an activity tag when it ends.</summary>
+    internal TimeSpan? QueueWait { get; set; }
 
     internal void SetKind(TransactionKind kind) => Volatile.Write(ref _kind, (int)kind);
 
@@ -293,6 +293,10 @@ public sealed class Transaction : IFrame
             activity.SetTag(AfterwardDiagnostics.KindTag, AfterwardDiagnostics.KindValue(kind));
             activity.SetTag(AfterwardDiagnostics.NameTag, metricName);
             activity.SetTag(AfterwardDiagnostics.AppTag, Application.Name);
+            if (QueueWait is { } wait)
+            {
+                activity.SetTag("afterward.task.queue_wait_ms", wait.TotalMilliseconds);
+            }
             if (_ignored)
             {
                 activity.SetTag("afterward.transaction.ignored", true);
