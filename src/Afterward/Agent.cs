@@ -14,7 +14,8 @@ public static partial class Agent
 {
     /// <summary>
     /// Configures the default application. Optional: the static API works without it. Idempotent: calling it again
-    /// reapplies the options to the application they name (the first name configured stays the default).
+    /// reapplies the options to the application they name (the first name configured stays the default). Starts
+    /// OTLP export when an endpoint is configured (<see cref="OtlpOptions"/>) and no host in the process exports yet.
     /// </summary>
     /// <param name="configure">Sets the options; null keeps the defaults.</param>
     /// <returns>The configured application.</returns>
@@ -23,7 +24,17 @@ public static partial class Agent
     {
         var options = new AfterwardOptions();
         configure?.Invoke(options);
-        return ApplicationRegistry.Configure(options, hostLoggerFactory: null);
+        Application application = ApplicationRegistry.Configure(options, hostLoggerFactory: null);
+        try
+        {
+            Export.OtlpExportSession.StartForProcess(application);
+        }
+        catch (Exception ex)
+        {
+            Log.AgentFault(application.Logger, "starting OTLP export", ex);
+        }
+
+        return application;
     }
 
     /// <summary>The application of that name, created with the default options if needed; null → the default application.</summary>

@@ -46,6 +46,9 @@ public sealed class Application
     /// <summary>The background-task counters of this application.</summary>
     public BackgroundTaskCounters TaskCounters { get; } = new();
 
+    /// <summary>How OTLP export is doing, when this application started it (see <see cref="OtlpOptions"/>).</summary>
+    public OtlpExportStatus Export { get; } = new();
+
     /// <summary>The harvests of about the last 30 minutes (each a delta over one <see cref="AfterwardOptions.HarvestInterval"/>), oldest first.</summary>
     public IReadOnlyList<MetricsSnapshot> RecentHarvests => [.. _harvests];
 
@@ -136,12 +139,19 @@ public sealed class Application
 
     internal void LogOnce(string key, string value, Action<Application, string> log) => LogOnce(key, value, value, log);
 
+    /// <summary>
+    /// Server for web, Consumer for background: the span kinds that backends (New Relic, Tempo, Aspire) read as a
+    /// process's entry point, web and non-web. A background task consumes work from an in-process queue.
+    /// </summary>
+    private static ActivityKind TransactionActivityKind(TransactionKind kind) =>
+        kind == TransactionKind.Web ? ActivityKind.Server : ActivityKind.Consumer;
+
     private static Activity? StartActivity(TransactionKind kind, string group, string name, ActivityContext link)
     {
         string displayName = (kind == TransactionKind.Web ? "WebTransaction/" : "OtherTransaction/") + group + "/" + name;
         if (link == default)
         {
-            return AfterwardDiagnostics.Source.StartActivity(displayName, ActivityKind.Internal);
+            return AfterwardDiagnostics.Source.StartActivity(displayName, TransactionActivityKind(kind));
         }
 
         // A task's activity is a new root linked to the request that scheduled it, not a child of a finished span.
@@ -149,7 +159,7 @@ public sealed class Application
         Activity.Current = null;
         try
         {
-            return AfterwardDiagnostics.Source.StartActivity(displayName, ActivityKind.Internal, default(ActivityContext), links: [new ActivityLink(link)]);
+            return AfterwardDiagnostics.Source.StartActivity(displayName, TransactionActivityKind(kind), default(ActivityContext), links: [new ActivityLink(link)]);
         }
         finally
         {

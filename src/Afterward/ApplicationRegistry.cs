@@ -8,6 +8,7 @@ namespace Afterward;
 internal static class ApplicationRegistry
 {
     public const string AppNameVariable = "AFTERWARD_APP_NAME";
+    public const string ServiceNameVariable = "OTEL_SERVICE_NAME";
 
     private static readonly ConcurrentDictionary<string, Application> Applications = new(StringComparer.Ordinal);
     private static readonly Lock Gate = new();
@@ -75,13 +76,16 @@ internal static class ApplicationRegistry
         }
     }
 
-    /// <summary>Environment variable, then entry assembly name, then "Afterward".</summary>
+    /// <summary>AFTERWARD_APP_NAME, then OTEL_SERVICE_NAME, then the entry assembly's name, then "Afterward".</summary>
     public static string FallbackName()
     {
-        string? fromEnvironment = Environment.GetEnvironmentVariable(AppNameVariable);
-        if (!string.IsNullOrWhiteSpace(fromEnvironment))
+        foreach (string variable in (ReadOnlySpan<string>)[AppNameVariable, ServiceNameVariable])
         {
-            return fromEnvironment.Trim();
+            string? fromEnvironment = Environment.GetEnvironmentVariable(variable);
+            if (!string.IsNullOrWhiteSpace(fromEnvironment))
+            {
+                return fromEnvironment.Trim();
+            }
         }
 
         return Assembly.GetEntryAssembly()?.GetName().Name ?? "Afterward";

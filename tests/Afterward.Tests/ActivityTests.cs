@@ -25,8 +25,9 @@ public class ActivityTests
         Activity transaction = Assert.Single(stopped, a => a.DisplayName == "OtherTransaction/Task/Nightly.Run");
         Assert.Equal("background", transaction.GetTagItem("afterward.transaction.kind"));
         Assert.Equal("OtherTransaction/Task/Nightly.Run", transaction.GetTagItem("afterward.transaction.name"));
-        Assert.Equal(ActivityKind.Internal, transaction.Kind);
+        Assert.Equal(ActivityKind.Consumer, transaction.Kind);
         Activity segment = Assert.Single(stopped, a => a.DisplayName == "Function/Step");
+        Assert.Equal(ActivityKind.Internal, segment.Kind);
         Assert.Equal(transaction.SpanId, segment.ParentSpanId);
     }
 

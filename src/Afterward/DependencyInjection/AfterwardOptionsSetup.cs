@@ -8,7 +8,20 @@ internal sealed class AfterwardOptionsSetup(IConfiguration? configuration = null
 {
     public const string SectionName = "Afterward";
 
-    public void Configure(AfterwardOptions options) => configuration?.GetSection(SectionName).Bind(options);
+    public void Configure(AfterwardOptions options)
+    {
+        if (configuration is null)
+        {
+            return;
+        }
+
+        configuration.GetSection(SectionName).Bind(options);
+
+        // The standard variables name the service when Afterward:AppName does not (they may come from any configuration source).
+        options.AppName ??= NonEmpty(configuration[ApplicationRegistry.AppNameVariable]) ?? NonEmpty(configuration[ApplicationRegistry.ServiceNameVariable]);
+    }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
     public ValidateOptionsResult Validate(string? name, AfterwardOptions options)
     {

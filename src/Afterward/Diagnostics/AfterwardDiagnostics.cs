@@ -10,6 +10,8 @@ internal static class AfterwardDiagnostics
     public const string KindTag = "afterward.transaction.kind";
     public const string NameTag = "afterward.transaction.name";
     public const string AppTag = "afterward.app";
+    public const string ZoneTag = "afterward.apdex.zone";
+    public const string OutcomeTag = "afterward.task.outcome";
 
     private static readonly string? Version = typeof(AfterwardDiagnostics).Assembly.GetName().Version?.ToString();
 
@@ -17,8 +19,13 @@ internal static class AfterwardDiagnostics
 
     public static readonly Meter Meter = new(Name, Version);
 
-    public static readonly Histogram<double> TransactionDuration = Meter.CreateHistogram<double>(
-        "afterward.transaction.duration", "s", "Duration of transactions, by kind (web, background) and metric name.");
+    /// <summary>Bucket boundaries in seconds, from 5 ms to 10 min: background tasks run far longer than requests.</summary>
+    public static readonly double[] DurationBuckets =
+        [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60, 120, 300, 600];
+
+    public static readonly Histogram<double> TransactionDuration = Meter.CreateHistogram(
+        "afterward.transaction.duration", "s", "Duration of transactions, by kind (web, background) and metric name.",
+        tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
 
     public static readonly Counter<long> Apdex = Meter.CreateCounter<long>(
         "afterward.apdex", "{transaction}", "Web transactions by Apdex zone (satisfying, tolerating, frustrating).");
@@ -27,15 +34,18 @@ internal static class AfterwardDiagnostics
         "afterward.tasks", "{task}", "Background tasks by outcome (completed, failed, skipped, abandoned, retried).");
 
     public static readonly ObservableGauge<long> TasksQueued = Meter.CreateObservableGauge(
-        "afterward.tasks.queued", ObserveQueued, "{task}", "Background tasks waiting to run.");
+        "afterward.tasks.queued", static () => Observe(static counters => counters.Queued), "{task}", "Background tasks waiting to run.");
+
+    public static readonly ObservableGauge<long> TasksRunning = Meter.CreateObservableGauge(
+        "afterward.tasks.running", static () => Observe(static counters => counters.Running), "{task}", "Background tasks running now.");
 
     public static string KindValue(TransactionKind kind) => kind == TransactionKind.Web ? "web" : "background";
 
-    private static IEnumerable<Measurement<long>> ObserveQueued()
+    private static IEnumerable<Measurement<long>> Observe(Func<BackgroundTaskCounters, long> read)
     {
         foreach (Application application in ApplicationRegistry.All)
         {
-            yield return new Measurement<long>(application.TaskCounters.Queued, new KeyValuePair<string, object?>(AppTag, application.Name));
+            yield return new Measurement<long>(read(application.TaskCounters), new KeyValuePair<string, object?>(AppTag, application.Name));
         }
     }
 }

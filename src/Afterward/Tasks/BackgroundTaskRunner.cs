@@ -334,7 +334,7 @@ internal sealed class BackgroundTaskRunner : IAsyncDisposable
         if (AfterwardDiagnostics.Tasks.Enabled)
         {
             AfterwardDiagnostics.Tasks.Add(count,
-                new KeyValuePair<string, object?>("outcome", outcome),
+                new KeyValuePair<string, object?>(AfterwardDiagnostics.OutcomeTag, outcome),
                 new KeyValuePair<string, object?>(AfterwardDiagnostics.AppTag, _application.Name));
         }
     }

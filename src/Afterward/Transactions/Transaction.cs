@@ -260,8 +260,8 @@ public sealed class Transaction : IFrame
         {
             AfterwardDiagnostics.TransactionDuration.Record(
                 duration / (double)TimeSpan.TicksPerSecond,
-                new KeyValuePair<string, object?>("kind", AfterwardDiagnostics.KindValue(kind)),
-                new KeyValuePair<string, object?>("name", entry.MetricName),
+                new KeyValuePair<string, object?>(AfterwardDiagnostics.KindTag, AfterwardDiagnostics.KindValue(kind)),
+                new KeyValuePair<string, object?>(AfterwardDiagnostics.NameTag, entry.MetricName),
                 new KeyValuePair<string, object?>(AfterwardDiagnostics.AppTag, Application.Name));
         }
 
@@ -274,7 +274,7 @@ public sealed class Transaction : IFrame
                 _ => "frustrating",
             };
             AfterwardDiagnostics.Apdex.Add(1,
-                new KeyValuePair<string, object?>("zone", zoneName),
+                new KeyValuePair<string, object?>(AfterwardDiagnostics.ZoneTag, zoneName),
                 new KeyValuePair<string, object?>(AfterwardDiagnostics.AppTag, Application.Name));
         }
     }
