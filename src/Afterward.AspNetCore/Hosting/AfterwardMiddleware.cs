@@ -30,27 +30,29 @@ internal sealed class AfterwardMiddleware(RequestDelegate next, Application appl
 
         // This is an async method: the ambient frame reverts for the caller when it returns.
         AgentContext.Frame = transaction;
-        bool failed = false;
+        Exception? failure = null;
         try
         {
             await next(context).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            failed = true;
+            failure = ex;
             transaction.NoticeError(ex);
             throw;
         }
         finally
         {
-            Complete(context, transaction, failed);
+            Complete(context, transaction, failure);
         }
     }
 
-    private void Complete(HttpContext context, Transaction transaction, bool failed)
+    private void Complete(HttpContext context, Transaction transaction, Exception? failure)
     {
+        bool failed = failure is not null;
         try
         {
+            HttpServerSpan.Enrich(context, transaction.Activity, failure);
             (string group, string name) = TransactionNamer.For(context);
             transaction.SetName(name, group, NamePriority.Framework);
             Endpoint? endpoint = context.GetEndpoint();

@@ -26,6 +26,9 @@ internal sealed record ReceivedSpan(
     public const int StatusError = 2;
 
     public object? this[string attribute] => Attributes.GetValueOrDefault(attribute);
+
+    public override string ToString() =>
+        $"{Scope} kind={Kind} {Name} [{string.Join(", ", Attributes.Select(a => a.Key + "=" + a.Value))}] links={Links.Count}";
 }
 
 internal sealed record ReceivedPoint(IReadOnlyDictionary<string, object?> Attributes, double? Value, ulong? Count, double? Sum)
@@ -149,7 +152,8 @@ internal sealed class OtlpReceiver : IAsyncDisposable
             }
             catch (OperationCanceledException)
             {
-                throw new TimeoutException($"The receiver did not get the expected {what} within {timeout}; it has {items.Count} {what} from {Requests} requests.");
+                throw new TimeoutException($"The receiver did not get the expected {what} within {timeout}; it has {items.Count} {what} " +
+                    $"from {Requests} requests:\n" + string.Join("\n", items.Take(30)));
             }
         }
     }
