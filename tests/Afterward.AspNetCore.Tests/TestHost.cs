@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -37,12 +38,18 @@ internal sealed class TestHost : IAsyncDisposable
         Action<AfterwardOptions>? configure = null,
         Action<IServiceCollection>? services = null,
         Action<WebApplication>? beforeAfterward = null,
-        TimeSpan? shutdownTimeout = null)
+        TimeSpan? shutdownTimeout = null,
+        IReadOnlyDictionary<string, string?>? configuration = null)
     {
         string appName = "web-" + Guid.NewGuid().ToString("N");
         var logs = new ListLoggerProvider();
         WebApplicationBuilder builder = WebApplication.CreateBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
+        if (configuration is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(configuration);
+        }
+
         builder.Logging.ClearProviders().AddProvider(logs);
         builder.Services.AddAfterward(o =>
         {

@@ -6,6 +6,19 @@ namespace Afterward.Testing;
 internal sealed class ListLoggerProvider : ILoggerProvider
 {
     private readonly List<(LogLevel Level, int EventId, string Message)> _entries = [];
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when the next entry is logged: wait on it instead of sleeping.</summary>
+    public Task Changed
+    {
+        get
+        {
+            lock (_entries)
+            {
+                return _changed.Task;
+            }
+        }
+    }
 
     public IReadOnlyList<(LogLevel Level, int EventId, string Message)> Entries
     {
@@ -35,10 +48,15 @@ internal sealed class ListLoggerProvider : ILoggerProvider
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
+            TaskCompletionSource changed;
             lock (owner._entries)
             {
                 owner._entries.Add((logLevel, eventId.Id, formatter(state, exception) + (exception is null ? string.Empty : " | " + exception.Message)));
+                changed = owner._changed;
+                owner._changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             }
+
+            changed.TrySetResult();
         }
     }
 }

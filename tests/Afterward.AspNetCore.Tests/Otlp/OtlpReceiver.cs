@@ -39,7 +39,7 @@ internal sealed record ReceivedPoint(IReadOnlyDictionary<string, object?> Attrib
 internal sealed record ReceivedMetric(string Service, string Name, string Unit, string Type, IReadOnlyList<ReceivedPoint> Points);
 
 /// <summary>How the receiver answers.</summary>
-internal enum CollectorMode
+public enum CollectorMode
 {
     Accept,
     Unavailable503,
@@ -123,6 +123,10 @@ internal sealed class OtlpReceiver : IAsyncDisposable
     /// <summary>Waits until the received spans satisfy <paramref name="condition"/>, or fails after <paramref name="timeout"/>.</summary>
     public Task<IReadOnlyList<ReceivedSpan>> WaitForSpansAsync(Func<IReadOnlyList<ReceivedSpan>, bool> condition, TimeSpan timeout) =>
         WaitAsync(() => Spans, condition, timeout, "spans");
+
+    /// <summary>Waits until at least <paramref name="count"/> export requests arrived, whatever the answer.</summary>
+    public Task WaitForRequestsAsync(int count, TimeSpan timeout) =>
+        WaitAsync(() => Enumerable.Range(0, Requests).ToList(), requests => requests.Count >= count, timeout, "requests");
 
     public Task<IReadOnlyList<ReceivedMetric>> WaitForMetricsAsync(Func<IReadOnlyList<ReceivedMetric>, bool> condition, TimeSpan timeout) =>
         WaitAsync(() => Metrics, condition, timeout, "metrics");
