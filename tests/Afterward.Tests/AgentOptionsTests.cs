@@ -19,6 +19,13 @@ public class AgentOptionsTests
         { o => o.BackgroundTasks.MaxConcurrency = 0, "BackgroundTasks.MaxConcurrency" },
         { o => o.BackgroundTasks.QueueCapacity = -5, "BackgroundTasks.QueueCapacity" },
         { o => o.Otlp.Endpoint = new Uri("relative", UriKind.Relative), "Otlp.Endpoint" },
+        { o => o.Otlp.Endpoint = new Uri("ftp://collector"), "Otlp.Endpoint" },
+        { o => o.Otlp.Protocol = (OtlpProtocol)7, "Otlp.Protocol" },
+        { o => o.Otlp.ExportInterval = TimeSpan.FromMilliseconds(10), "Otlp.ExportInterval" },
+        { o => o.Otlp.Timeout = TimeSpan.FromHours(1), "Otlp.Timeout" },
+        { o => o.Otlp.MaxQueueSize = 0, "Otlp.MaxQueueSize" },
+        { o => o.Otlp.Headers["bad name"] = "x", "Otlp.Headers" },
+        { o => o.Otlp.Headers["api-key"] = "line\nbreak", "Otlp.Headers" },
     };
 
     [Theory]
@@ -72,6 +79,25 @@ public class AgentOptionsTests
     {
         Assert.Throws<ArgumentException>(() => Agent.Application(" "));
         Assert.Throws<ArgumentOutOfRangeException>(() => Agent.RegisterApplication("x", TimeSpan.FromSeconds(-2)));
+    }
+
+    [Theory]
+    [InlineData(null, "OTEL_SERVICE_NAME", "svc")]
+    [InlineData(null, "AFTERWARD_APP_NAME", "aft")]
+    [InlineData("configured", "OTEL_SERVICE_NAME", "configured")]
+    public void AppName_FallsBackToTheStandardServiceNameVariable(string? configured, string variable, string expected)
+    {
+        string suffix = Guid.NewGuid().ToString("N");
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Afterward:AppName"] = configured is null ? null : configured + suffix,
+            [variable] = (configured is null ? expected : "ignored") + suffix,
+        });
+        builder.Services.AddAfterward();
+        using IHost host = builder.Build();
+
+        Assert.Equal(expected + suffix, host.Services.GetRequiredService<Application>().Name);
     }
 
     [Fact]
