@@ -1,19 +1,30 @@
 // Load harness: each comparison runs in this one process, on loopback, back to back, and is reported as a ratio.
 // Usage: dotnet run -c Release --project benchmarks/Afterward.LoadHarness -- [seconds-per-scenario]
+//        dotnet run -c Release --project benchmarks/Afterward.LoadHarness -- export [seconds-per-scenario]
+// Results are written under benchmarks/results/ of the repository (found from the current directory).
 using System.Diagnostics;
 using System.Globalization;
 using Afterward;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
-int seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 10;
+bool exportOnly = args.Length > 0 && args[0] == "export";
+string[] numbers = exportOnly ? args[1..] : args;
+int seconds = numbers.Length > 0 ? int.Parse(numbers[0], CultureInfo.InvariantCulture) : 10;
 TimeSpan duration = TimeSpan.FromSeconds(seconds);
 const int Connections = 32;
+string results = ResultsDirectory();
 var report = new List<string>
 {
     $"# Load harness, {DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} cores, .NET {Environment.Version}, {seconds} s per scenario, {Connections} connections",
     "",
 };
+
+if (exportOnly)
+{
+    await ExportComparison();
+    return;
+}
 
 // 1. hello world: bare vs UseAfterward
 // ABBA order, averaged, so that warm-up and drift do not favour either side.
@@ -69,11 +80,82 @@ report.Add($"| 2 s task | {p99Long:F0} µs | {p99Long / p99None:F3} (target ≤ 
 
 string text = string.Join(Environment.NewLine, report);
 Console.WriteLine(text);
-Directory.CreateDirectory("benchmarks/results");
-await File.WriteAllTextAsync("benchmarks/results/load-harness.md", text + Environment.NewLine);
+await File.WriteAllTextAsync(Path.Combine(results, "load-harness.md"), text + Environment.NewLine);
 return;
 
-async Task<WebApplication> Start(bool monitor, Action<WebApplication> map, int maxConcurrency = 16, int capacity = 100_000)
+static string ResultsDirectory()
+{
+    for (var directory = new DirectoryInfo(Environment.CurrentDirectory); directory is not null; directory = directory.Parent)
+    {
+        if (File.Exists(Path.Combine(directory.FullName, "Afterward.slnx")))
+        {
+            return Directory.CreateDirectory(Path.Combine(directory.FullName, "benchmarks", "results")).FullName;
+        }
+    }
+
+    throw new InvalidOperationException("Run the harness from inside the repository (Afterward.slnx not found above the current directory).");
+}
+
+// Requests/s with OTLP export on vs off, same process, ABBA, against an in-process collector that accepts everything.
+async Task ExportComparison()
+{
+    await using WebApplication collector = await Collector();
+    Uri endpoint = Address(collector);
+    var rows = new List<string>();
+    foreach ((string label, Action<WebApplication> map) in new (string, Action<WebApplication>)[]
+    {
+        ("hello world (1 span per request)", app => app.MapGet("/", () => "hello")),
+        ("AddTask no-op (2 spans per request)", app => app.MapGet("/", (BackgroundTasks t) => { t.AddTask(static () => { }); return "ok"; })),
+    })
+    {
+        (double off1, _) = await ExportRun("off", null, map);
+        (double on1, OtlpStatusFigures f1) = await ExportRun("on", endpoint, map);
+        (double on2, OtlpStatusFigures f2) = await ExportRun("on", endpoint, map);
+        (double off2, _) = await ExportRun("off", null, map);
+        double off = (off1 + off2) / 2, on = (on1 + on2) / 2;
+        rows.Add($"| {label} | {off:F0} | {on:F0} | {on / off:F3} | {f1.Exported + f2.Exported} | {f1.Dropped + f2.Dropped} |");
+    }
+
+    report.Add("## Requests/s with OTLP export (http/protobuf to a collector on loopback) vs without, ABBA, mean of two runs each");
+    report.Add("| scenario | export off | export on | ratio | spans exported | spans dropped |");
+    report.Add("|---|---|---|---|---|---|");
+    report.AddRange(rows);
+    report.Add("");
+    report.Add("The collector runs in the same process and shares the 2 cores: the ratio includes its work of receiving the spans.");
+    string text = string.Join(Environment.NewLine, report);
+    Console.WriteLine(text);
+    await File.WriteAllTextAsync(Path.Combine(results, "otlp-export.md"), text + Environment.NewLine);
+}
+
+async Task<(double RequestsPerSecond, OtlpStatusFigures Figures)> ExportRun(string name, Uri? endpoint, Action<WebApplication> map)
+{
+    await using WebApplication app = await Start(true, map, configure: o => o.Otlp.Endpoint = endpoint);
+    (long count, _) = await Drive(Address(app), duration, Connections, false);
+    OtlpExportStatus status = app.Services.GetRequiredService<Application>().Export;
+    await app.StopAsync();
+    double perSecond = count / duration.TotalSeconds;
+    Console.WriteLine($"export {name}: {perSecond:F0} req/s, {status.SpansExported} spans exported, {status.SpansDropped} dropped");
+    return (perSecond, new OtlpStatusFigures(status.SpansExported, status.SpansDropped));
+}
+
+async Task<WebApplication> Collector()
+{
+    WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+    builder.WebHost.UseUrls("http://127.0.0.1:0");
+    builder.Logging.ClearProviders();
+    WebApplication app = builder.Build();
+    RequestDelegate accept = async context =>
+    {
+        await context.Request.Body.CopyToAsync(Stream.Null);
+        context.Response.ContentType = "application/x-protobuf";
+    };
+    app.MapPost("/v1/traces", accept);
+    app.MapPost("/v1/metrics", accept);
+    await app.StartAsync();
+    return app;
+}
+
+async Task<WebApplication> Start(bool monitor, Action<WebApplication> map, int maxConcurrency = 16, int capacity = 100_000, Action<AfterwardOptions>? configure = null)
 {
     WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
     builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -83,6 +165,7 @@ async Task<WebApplication> Start(bool monitor, Action<WebApplication> map, int m
         o.AppName = "load-" + Guid.NewGuid().ToString("N");
         o.BackgroundTasks.MaxConcurrency = maxConcurrency;
         o.BackgroundTasks.QueueCapacity = capacity;
+        configure?.Invoke(o);
     });
     WebApplication app = builder.Build();
     if (monitor)
@@ -220,3 +303,5 @@ async Task<(double P50, double P99)> StartLatency()
     double[] sorted = [.. samples.Skip(200).Order()];
     return (sorted[sorted.Length / 2], sorted[(int)(sorted.Length * 0.99)]);
 }
+
+internal readonly record struct OtlpStatusFigures(long Exported, long Dropped);
