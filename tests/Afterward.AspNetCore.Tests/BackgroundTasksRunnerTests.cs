@@ -363,6 +363,42 @@ public class BackgroundTasksRunnerTests
     }
 
     [Fact]
+    public async Task RunningTask_SchedulesFollowUps_TheyRunAfterItsList_FailedTasksFollowUpsAreSkipped()
+    {
+        var order = new List<string>();
+        await using var host = await TestHost.StartAsync(app => app.MapGet("/chain", (BackgroundTasks tasks) =>
+        {
+            tasks.AddTask((BackgroundTasks running) =>
+            {
+                order.Add("A");
+                running.AddTask(() => order.Add("C")).WithName("follow-up-c");
+                running.AddTask((BackgroundTasks again) =>
+                {
+                    order.Add("D");
+                    again.AddTask(() => order.Add("E"));
+                });
+            });
+            tasks.AddTask(() => order.Add("B"));
+            tasks.AddTask((BackgroundTasks running) =>
+            {
+                running.AddTask(() => order.Add("never")).WithName("orphan");
+                throw new InvalidOperationException("boom");
+            });
+        }));
+
+        Assert.Equal(HttpStatusCode.OK, (await host.Client.GetAsync("/chain")).StatusCode);
+        await host.StopAsync();
+
+        Assert.Equal(["A", "B", "C", "D", "E"], order);
+        BackgroundTaskCounters counters = host.Application.TaskCounters;
+        Assert.Equal(5, counters.Completed);
+        Assert.Equal(1, counters.Failed);
+        Assert.Equal(1, counters.Skipped);
+        Assert.Equal(0, counters.Queued);
+        Assert.Contains(host.Logs.Entries, e => e.EventId == 2002 && e.Message.Contains("orphan", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Task_IsItsOwnBackgroundTransaction_WithQueueWaitRecorded()
     {
         await using var host = await TestHost.StartAsync(

@@ -218,6 +218,10 @@ internal sealed class BackgroundTaskRunner : IAsyncDisposable
         Transaction transaction = (identity.Application ?? _application).StartTransaction(
             TransactionKind.Background, identity.Name, identity.Group, link: batch.Link);
         transaction.QueueWait = queueWait;
+
+        // A running task may schedule follow-ups: they run after the rest of its list, on this worker (never back
+        // through the bounded queue, which a worker could not wait on without risking a deadlock).
+        transaction.AcceptTasks();
         TransactionScope scope = TransactionScope.Owner(transaction);
         slot.BeginTask(index, transaction.Name, time.GetTimestamp());
         try
@@ -240,10 +244,27 @@ internal sealed class BackgroundTaskRunner : IAsyncDisposable
                 counters.Completed1();
                 CountOutcome("completed", 1);
             }
+
+            if (transaction.TakeTasks() is { } followUps)
+            {
+                counters.AddQueued(followUps.Count);
+                slot.Append(batch.Items, followUps);
+            }
         }
         catch (OperationCanceledException) when (_abandon.IsCancellationRequested)
         {
             transaction.NoticeError(null);
+            if (transaction.TakeTasks() is { } followUps)
+            {
+                counters.AddQueued(followUps.Count);
+                counters.AbandonedQueued(followUps.Count);
+                CountOutcome("abandoned", followUps.Count);
+                foreach (TaskItem followUp in followUps)
+                {
+                    _abandonedNames.Enqueue(followUp.Identity.Name);
+                }
+            }
+
             if (slot.AbandonCurrent(_abandonedNames))
             {
                 counters.AbandonedRunning();
@@ -254,6 +275,12 @@ internal sealed class BackgroundTaskRunner : IAsyncDisposable
         {
             transaction.NoticeError(ex);
             TaskLog.TaskFailed(_application.Logger, transaction.Name, batch.TraceId, ex);
+            if (transaction.TakeTasks() is { } followUps)
+            {
+                // Like a handler that throws after AddTask: the follow-ups of a failed task do not run.
+                Skip(followUps, transaction.Name);
+            }
+
             if (slot.EndTask())
             {
                 counters.Failed1(new TaskFailure(transaction.Name, ex.GetType().FullName ?? ex.GetType().Name, ex.Message, time.GetUtcNow()));

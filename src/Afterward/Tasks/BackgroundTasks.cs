@@ -32,7 +32,7 @@ public sealed class BackgroundTasks
     /// <param name="task">The method to run.</param>
     /// <returns>The scheduled task, to set its name, retries or timeout.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="task"/> is null.</exception>
-    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c>.</exception>
+    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c> and outside a running background task.</exception>
     public ScheduledTask AddTask(Action task)
     {
         ArgumentNullException.ThrowIfNull(task);
@@ -47,7 +47,7 @@ public sealed class BackgroundTasks
     /// <param name="task">The method to run.</param>
     /// <returns>The scheduled task, to set its name, retries or timeout.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="task"/> is null.</exception>
-    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c>.</exception>
+    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c> and outside a running background task.</exception>
     [OverloadResolutionPriority(1)]
     public ScheduledTask AddTask(Func<Task> task)
     {
@@ -59,7 +59,7 @@ public sealed class BackgroundTasks
     /// <param name="task">The method to run.</param>
     /// <returns>The scheduled task, to set its name, retries or timeout.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="task"/> is null.</exception>
-    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c>.</exception>
+    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c> and outside a running background task.</exception>
     public ScheduledTask AddTask(Func<ValueTask> task)
     {
         ArgumentNullException.ThrowIfNull(task);
@@ -73,7 +73,7 @@ public sealed class BackgroundTasks
     /// <param name="task">The method to run.</param>
     /// <returns>The scheduled task, to set its name, retries or timeout.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="task"/> is null.</exception>
-    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c>.</exception>
+    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c> and outside a running background task.</exception>
     [OverloadResolutionPriority(1)]
     public ScheduledTask AddTask(Func<CancellationToken, Task> task)
     {
@@ -86,7 +86,7 @@ public sealed class BackgroundTasks
     /// <param name="arg1">Argument 1, captured now by value.</param>
     /// <returns>The scheduled task, to set its name, retries or timeout.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="task"/> is null.</exception>
-    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c>.</exception>
+    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c> and outside a running background task.</exception>
     public ScheduledTask AddTask<T1>(Action<T1> task, T1 arg1)
     {
         ArgumentNullException.ThrowIfNull(task);
@@ -102,7 +102,7 @@ public sealed class BackgroundTasks
     /// <param name="arg1">Argument 1, captured now by value.</param>
     /// <returns>The scheduled task, to set its name, retries or timeout.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="task"/> is null.</exception>
-    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c>.</exception>
+    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c> and outside a running background task.</exception>
     [OverloadResolutionPriority(1)]
     public ScheduledTask AddTask<T1>(Func<T1, Task> task, T1 arg1)
     {
@@ -115,7 +115,7 @@ public sealed class BackgroundTasks
     /// <param name="arg1">Argument 1, captured now by value.</param>
     /// <returns>The scheduled task, to set its name, retries or timeout.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="task"/> is null.</exception>
-    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c>.</exception>
+    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c> and outside a running background task.</exception>
     public ScheduledTask AddTask<T1>(Func<T1, ValueTask> task, T1 arg1)
     {
         ArgumentNullException.ThrowIfNull(task);
@@ -130,7 +130,7 @@ public sealed class BackgroundTasks
     /// <param name="arg1">Argument 1, captured now by value.</param>
     /// <returns>The scheduled task, to set its name, retries or timeout.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="task"/> is null.</exception>
-    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c>.</exception>
+    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c> and outside a running background task.</exception>
     [OverloadResolutionPriority(1)]
     public ScheduledTask AddTask<T1>(Func<T1, CancellationToken, Task> task, T1 arg1)
     {
@@ -144,7 +144,7 @@ public sealed class BackgroundTasks
     /// <param name="arg2">Argument 2, captured now by value.</param>
     /// <returns>The scheduled task, to set its name, retries or timeout.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="task"/> is null.</exception>
-    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c>.</exception>
+    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c> and outside a running background task.</exception>
     public ScheduledTask AddTask<T1, T2>(Action<T1, T2> task, T1 arg1, T2 arg2)
     {
         ArgumentNullException.ThrowIfNull(task);
@@ -161,7 +161,7 @@ public sealed class BackgroundTasks
     /// <param name="arg2">Argument 2, captured now by value.</param>
     /// <returns>The scheduled task, to set its name, retries or timeout.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="task"/> is null.</exception>
-    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c>.</exception>
+    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c> and outside a running background task.</exception>
     [OverloadResolutionPriority(1)]
     public ScheduledTask AddTask<T1, T2>(Func<T1, T2, Task> task, T1 arg1, T2 arg2)
     {
@@ -175,7 +175,7 @@ public sealed class BackgroundTasks
     /// <param name="arg2">Argument 2, captured now by value.</param>
     /// <returns>The scheduled task, to set its name, retries or timeout.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="task"/> is null.</exception>
-    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c>.</exception>
+    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c> and outside a running background task.</exception>
     public ScheduledTask AddTask<T1, T2>(Func<T1, T2, ValueTask> task, T1 arg1, T2 arg2)
     {
         ArgumentNullException.ThrowIfNull(task);
@@ -191,7 +191,7 @@ public sealed class BackgroundTasks
     /// <param name="arg2">Argument 2, captured now by value.</param>
     /// <returns>The scheduled task, to set its name, retries or timeout.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="task"/> is null.</exception>
-    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c>.</exception>
+    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c> and outside a running background task.</exception>
     [OverloadResolutionPriority(1)]
     public ScheduledTask AddTask<T1, T2>(Func<T1, T2, CancellationToken, Task> task, T1 arg1, T2 arg2)
     {
@@ -206,7 +206,7 @@ public sealed class BackgroundTasks
     /// <param name="arg3">Argument 3, captured now by value.</param>
     /// <returns>The scheduled task, to set its name, retries or timeout.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="task"/> is null.</exception>
-    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c>.</exception>
+    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c> and outside a running background task.</exception>
     public ScheduledTask AddTask<T1, T2, T3>(Action<T1, T2, T3> task, T1 arg1, T2 arg2, T3 arg3)
     {
         ArgumentNullException.ThrowIfNull(task);
@@ -224,7 +224,7 @@ public sealed class BackgroundTasks
     /// <param name="arg3">Argument 3, captured now by value.</param>
     /// <returns>The scheduled task, to set its name, retries or timeout.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="task"/> is null.</exception>
-    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c>.</exception>
+    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c> and outside a running background task.</exception>
     [OverloadResolutionPriority(1)]
     public ScheduledTask AddTask<T1, T2, T3>(Func<T1, T2, T3, Task> task, T1 arg1, T2 arg2, T3 arg3)
     {
@@ -239,7 +239,7 @@ public sealed class BackgroundTasks
     /// <param name="arg3">Argument 3, captured now by value.</param>
     /// <returns>The scheduled task, to set its name, retries or timeout.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="task"/> is null.</exception>
-    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c>.</exception>
+    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c> and outside a running background task.</exception>
     public ScheduledTask AddTask<T1, T2, T3>(Func<T1, T2, T3, ValueTask> task, T1 arg1, T2 arg2, T3 arg3)
     {
         ArgumentNullException.ThrowIfNull(task);
@@ -256,7 +256,7 @@ public sealed class BackgroundTasks
     /// <param name="arg3">Argument 3, captured now by value.</param>
     /// <returns>The scheduled task, to set its name, retries or timeout.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="task"/> is null.</exception>
-    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c>.</exception>
+    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c> and outside a running background task.</exception>
     [OverloadResolutionPriority(1)]
     public ScheduledTask AddTask<T1, T2, T3>(Func<T1, T2, T3, CancellationToken, Task> task, T1 arg1, T2 arg2, T3 arg3)
     {
@@ -272,7 +272,7 @@ public sealed class BackgroundTasks
     /// <param name="arg4">Argument 4, captured now by value.</param>
     /// <returns>The scheduled task, to set its name, retries or timeout.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="task"/> is null.</exception>
-    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c>.</exception>
+    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c> and outside a running background task.</exception>
     public ScheduledTask AddTask<T1, T2, T3, T4>(Action<T1, T2, T3, T4> task, T1 arg1, T2 arg2, T3 arg3, T4 arg4)
     {
         ArgumentNullException.ThrowIfNull(task);
@@ -291,7 +291,7 @@ public sealed class BackgroundTasks
     /// <param name="arg4">Argument 4, captured now by value.</param>
     /// <returns>The scheduled task, to set its name, retries or timeout.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="task"/> is null.</exception>
-    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c>.</exception>
+    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c> and outside a running background task.</exception>
     [OverloadResolutionPriority(1)]
     public ScheduledTask AddTask<T1, T2, T3, T4>(Func<T1, T2, T3, T4, Task> task, T1 arg1, T2 arg2, T3 arg3, T4 arg4)
     {
@@ -307,7 +307,7 @@ public sealed class BackgroundTasks
     /// <param name="arg4">Argument 4, captured now by value.</param>
     /// <returns>The scheduled task, to set its name, retries or timeout.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="task"/> is null.</exception>
-    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c>.</exception>
+    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c> and outside a running background task.</exception>
     public ScheduledTask AddTask<T1, T2, T3, T4>(Func<T1, T2, T3, T4, ValueTask> task, T1 arg1, T2 arg2, T3 arg3, T4 arg4)
     {
         ArgumentNullException.ThrowIfNull(task);
@@ -325,7 +325,7 @@ public sealed class BackgroundTasks
     /// <param name="arg4">Argument 4, captured now by value.</param>
     /// <returns>The scheduled task, to set its name, retries or timeout.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="task"/> is null.</exception>
-    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c>.</exception>
+    /// <exception cref="InvalidOperationException">Called outside a request handled by <c>app.UseAfterward()</c> and outside a running background task.</exception>
     [OverloadResolutionPriority(1)]
     public ScheduledTask AddTask<T1, T2, T3, T4>(Func<T1, T2, T3, T4, CancellationToken, Task> task, T1 arg1, T2 arg2, T3 arg3, T4 arg4)
     {
@@ -341,7 +341,7 @@ public sealed class BackgroundTasks
     /// <param name="task">The method to run.</param>
     /// <returns>The scheduled task, to set its name, retries or timeout.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="task"/> is null.</exception>
-    /// <exception cref="InvalidOperationException">A service is not registered, or the call is outside a request.</exception>
+    /// <exception cref="InvalidOperationException">A service is not registered, or the call is outside a request and outside a running background task.</exception>
     public ScheduledTask AddTask<TService>(Action<TService> task)
         where TService : notnull
     {
@@ -362,7 +362,7 @@ public sealed class BackgroundTasks
     /// <param name="task">The method to run.</param>
     /// <returns>The scheduled task, to set its name, retries or timeout.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="task"/> is null.</exception>
-    /// <exception cref="InvalidOperationException">A service is not registered, or the call is outside a request.</exception>
+    /// <exception cref="InvalidOperationException">A service is not registered, or the call is outside a request and outside a running background task.</exception>
     [OverloadResolutionPriority(1)]
     public ScheduledTask AddTask<TService>(Func<TService, Task> task)
         where TService : notnull
@@ -380,7 +380,7 @@ public sealed class BackgroundTasks
     /// <param name="task">The method to run.</param>
     /// <returns>The scheduled task, to set its name, retries or timeout.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="task"/> is null.</exception>
-    /// <exception cref="InvalidOperationException">A service is not registered, or the call is outside a request.</exception>
+    /// <exception cref="InvalidOperationException">A service is not registered, or the call is outside a request and outside a running background task.</exception>
     [OverloadResolutionPriority(1)]
     public ScheduledTask AddTask<TService>(Func<TService, CancellationToken, Task> task)
         where TService : notnull
@@ -399,7 +399,7 @@ public sealed class BackgroundTasks
     /// <param name="task">The method to run.</param>
     /// <returns>The scheduled task, to set its name, retries or timeout.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="task"/> is null.</exception>
-    /// <exception cref="InvalidOperationException">A service is not registered, or the call is outside a request.</exception>
+    /// <exception cref="InvalidOperationException">A service is not registered, or the call is outside a request and outside a running background task.</exception>
     [OverloadResolutionPriority(1)]
     public ScheduledTask AddTask<TService1, TService2>(Func<TService1, TService2, Task> task)
         where TService1 : notnull
@@ -420,7 +420,7 @@ public sealed class BackgroundTasks
     /// <param name="task">The method to run.</param>
     /// <returns>The scheduled task, to set its name, retries or timeout.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="task"/> is null.</exception>
-    /// <exception cref="InvalidOperationException">A service is not registered, or the call is outside a request.</exception>
+    /// <exception cref="InvalidOperationException">A service is not registered, or the call is outside a request and outside a running background task.</exception>
     [OverloadResolutionPriority(1)]
     public ScheduledTask AddTask<TService1, TService2>(Func<TService1, TService2, CancellationToken, Task> task)
         where TService1 : notnull
@@ -436,9 +436,9 @@ public sealed class BackgroundTasks
     {
         PendingTasks pending = AgentContext.Frame?.Transaction.PendingTasks
             ?? throw new InvalidOperationException(
-                "BackgroundTasks.AddTask can only be called while a request is being handled by app.UseAfterward(), " +
-                "before its response completes. Add app.UseAfterward() to the pipeline; outside a request (a worker, " +
-                "a task that is already running) run the work directly, inside Agent.BackgroundTask(...) to monitor it.");
+                "BackgroundTasks.AddTask can only be called while a request is being handled by app.UseAfterward() " +
+                "(before its response completes) or by a running background task (follow-ups). Add app.UseAfterward() to " +
+                "the pipeline; elsewhere (a worker, a timer) run the work directly, inside Agent.BackgroundTask(...) to monitor it.");
         var item = new TaskItem(callable, invoke);
         pending.Add(item);
         return new ScheduledTask(item);

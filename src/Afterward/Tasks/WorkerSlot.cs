@@ -26,6 +26,15 @@ internal sealed class WorkerSlot
         }
     }
 
+    /// <summary>Appends follow-up tasks scheduled by the running task to the end of its list.</summary>
+    public void Append(List<TaskItem> batch, List<TaskItem> followUps)
+    {
+        lock (_gate)
+        {
+            batch.AddRange(followUps);
+        }
+    }
+
     public void EndBatch()
     {
         lock (_gate)
