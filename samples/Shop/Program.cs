@@ -8,8 +8,27 @@ builder.Services.AddScoped<INotifier, ConsoleNotifier>();
 builder.Services.AddSingleton<UserCache>();
 builder.Services.AddProblemDetails();
 
+// A body that cannot be read (malformed JSON, wrong type, no body, wrong content type) is answered with a problem
+// that says what was wrong, instead of minimal API's empty 400.
+builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+builder.Services.AddExceptionHandler<BadRequestHandler>();
+
 var app = builder.Build();
 app.UseAfterward();
+app.UseExceptionHandler(); // inside UseAfterward: a client's bad request is recorded as a 400, not as a server error
+app.UseStatusCodePages(async context =>
+{
+    // Empty error responses (415 for a body that is not JSON, 404, 405) get a problem body that says what to do.
+    HttpContext http = context.HttpContext;
+    string? detail = http.Response.StatusCode == StatusCodes.Status415UnsupportedMediaType
+        ? "This endpoint reads a JSON body: send it with Content-Type: application/json."
+        : null;
+    await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+    {
+        HttpContext = http,
+        ProblemDetails = { Status = http.Response.StatusCode, Detail = detail },
+    });
+});
 app.MapAfterwardDashboard();
 
 app.MapPost("/send", (string email, BackgroundTasks backgroundTasks) =>
@@ -131,6 +150,28 @@ static void RiskyOperation(string data)
 public sealed record User(
     [property: Required, EmailAddress] string Email,
     [property: Required, StringLength(100, MinimumLength = 1)] string Name);
+
+/// <summary>Turns a request the endpoint could not read into a problem response naming the reason.</summary>
+internal sealed class BadRequestHandler(IProblemDetailsService problems) : Microsoft.AspNetCore.Diagnostics.IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        if (exception is not BadHttpRequestException bad)
+        {
+            return false;
+        }
+
+        // The framework's message names the parameter; a JSON error adds where the body went wrong.
+        string detail = bad.InnerException is System.Text.Json.JsonException json ? $"{bad.Message} {json.Message}" : bad.Message;
+        httpContext.Response.StatusCode = bad.StatusCode;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            Exception = exception,
+            ProblemDetails = { Status = bad.StatusCode, Title = "The request could not be read.", Detail = detail },
+        });
+    }
+}
 
 /// <summary>Sends notifications; scoped, so each task list gets its own.</summary>
 public interface INotifier
