@@ -1,15 +1,17 @@
 // Load harness: each comparison runs in this one process, on loopback, back to back, and is reported as a ratio.
 // Usage: dotnet run -c Release --project benchmarks/Afterward.LoadHarness -- [seconds-per-scenario]
 //        dotnet run -c Release --project benchmarks/Afterward.LoadHarness -- export [seconds-per-scenario]
+//        dotnet run -c Release --project benchmarks/Afterward.LoadHarness -- soak [seconds]
 // Results are written under benchmarks/results/ of the repository (found from the current directory).
 using System.Diagnostics;
 using System.Globalization;
 using Afterward;
+using Afterward.Soak;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
-bool exportOnly = args.Length > 0 && args[0] == "export";
-string[] numbers = exportOnly ? args[1..] : args;
+string mode = args.Length > 0 && args[0] is "export" or "soak" ? args[0] : "all";
+string[] numbers = mode == "all" ? args : args[1..];
 int seconds = numbers.Length > 0 ? int.Parse(numbers[0], CultureInfo.InvariantCulture) : 10;
 TimeSpan duration = TimeSpan.FromSeconds(seconds);
 const int Connections = 32;
@@ -20,9 +22,15 @@ var report = new List<string>
     "",
 };
 
-if (exportOnly)
+if (mode == "export")
 {
     await ExportComparison();
+    return;
+}
+
+if (mode == "soak")
+{
+    await Soak();
     return;
 }
 
@@ -94,6 +102,36 @@ static string ResultsDirectory()
     }
 
     throw new InvalidOperationException("Run the harness from inside the repository (Afterward.slnx not found above the current directory).");
+}
+
+// About two minutes at the highest rate loopback sustains, every request scheduling 1–3 tasks.
+async Task Soak()
+{
+    SoakResult r = await SoakRun.RunAsync(duration, Connections, Console.WriteLine);
+    var lines = new List<string>
+    {
+        $"# Soak, {DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} cores, .NET {Environment.Version}, {duration.TotalSeconds:F0} s, {r.Connections} connections (closed loop: the highest rate the server sustains)",
+        "",
+        "Every request schedules 1–3 small tasks. Tasks scheduled are counted by the client from successful responses",
+        "(including a 1 s warm-up); completed by the runner, after the drain of a graceful stop.",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        $"| requests | {r.Requests} ({r.RequestsPerSecond:F0}/s) |",
+        $"| errors | {r.Errors} |",
+        $"| tasks scheduled | {r.TasksScheduled} |",
+        $"| tasks completed | {r.TasksCompleted} |",
+        $"| tasks failed / abandoned | {r.TasksFailed} / {r.TasksAbandoned} |",
+        $"| scheduled − completed | {r.TasksScheduled - r.TasksCompleted} |",
+        $"| latency p50 / p99 | {r.P50Microseconds:F0} µs / {r.P99Microseconds:F0} µs |",
+        "",
+        "| memory (after a full compacting GC) | at | working set | GC heap |",
+        "|---|---|---|---|",
+    };
+    lines.AddRange(r.Memory.Select(m => $"| {m.When} | {m.At.TotalSeconds:F0} s | {m.WorkingSetBytes / 1048576.0:F1} MiB | {m.GcHeapBytes / 1048576.0:F1} MiB |"));
+    string text = string.Join(Environment.NewLine, lines);
+    Console.WriteLine(text);
+    await File.WriteAllTextAsync(Path.Combine(results, "soak.md"), text + Environment.NewLine);
 }
 
 // Requests/s with OTLP export on vs off, same process, ABBA, against an in-process collector that accepts everything.
