@@ -89,9 +89,6 @@ public static class SoakRun
             memory.Add(Sample("end", clock.Elapsed));
             progress?.Invoke($"end: {Describe(memory[^1])}, {counters.Requests} requests");
 
-            long[] latencies = counters.Latencies();
-            Array.Sort(latencies);
-            double Percentile(double p) => latencies.Length == 0 ? 0 : latencies[(int)Math.Min(latencies.Length - 1, latencies.Length * p)] * 1e6 / Stopwatch.Frequency;
             BackgroundTaskCounters tasks = application.TaskCounters;
             return new SoakResult(
                 duration,
@@ -102,8 +99,8 @@ public static class SoakRun
                 tasks.Completed,
                 tasks.Failed,
                 tasks.Abandoned,
-                Percentile(0.50),
-                Percentile(0.99),
+                counters.Percentile(0.50),
+                counters.Percentile(0.99),
                 memory);
         }
         finally
@@ -131,7 +128,7 @@ public static class SoakRun
         await Task.WhenAll(Enumerable.Range(0, connections).Select(seed => Task.Run(async () =>
         {
             var random = new Random(seed);
-            var local = new List<long>();
+            long[]? local = record ? new long[Counters.Buckets + 1] : null;
             long requests = 0, errors = 0, scheduled = 0;
             while (!token.IsCancellationRequested)
             {
@@ -156,9 +153,9 @@ public static class SoakRun
                 }
 
                 requests++;
-                if (record)
+                if (local is not null)
                 {
-                    local.Add(Stopwatch.GetTimestamp() - start);
+                    local[Counters.Bucket(Stopwatch.GetElapsedTime(start))]++;
                 }
             }
 
@@ -166,9 +163,16 @@ public static class SoakRun
         }, CancellationToken.None))).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Totals and a latency histogram of fixed size (10 µs buckets up to 1 s): recording millions of requests must
+    /// not itself grow the heap that the run is watching.
+    /// </summary>
     private sealed class Counters
     {
-        private readonly List<long> _latencies = [];
+        public const int Buckets = 100_000;
+        private const double BucketMicroseconds = 10;
+
+        private readonly long[] _histogram = new long[Buckets + 1];
 
         public long Requests { get; private set; }
 
@@ -176,22 +180,43 @@ public static class SoakRun
 
         public long TasksScheduled { get; private set; }
 
-        public void Add(long requests, long errors, long scheduled, List<long> latencies)
+        public static int Bucket(TimeSpan latency) => (int)Math.Min(Buckets, latency.TotalMicroseconds / BucketMicroseconds);
+
+        public void Add(long requests, long errors, long scheduled, long[]? latencies)
         {
-            lock (_latencies)
+            lock (_histogram)
             {
                 Requests += requests;
                 Errors += errors;
                 TasksScheduled += scheduled;
-                _latencies.AddRange(latencies);
+                if (latencies is not null)
+                {
+                    for (int i = 0; i < latencies.Length; i++)
+                    {
+                        _histogram[i] += latencies[i];
+                    }
+                }
             }
         }
 
-        public long[] Latencies()
+        /// <summary>The upper edge of the bucket holding the <paramref name="p"/> quantile, in microseconds.</summary>
+        public double Percentile(double p)
         {
-            lock (_latencies)
+            lock (_histogram)
             {
-                return [.. _latencies];
+                long total = _histogram.Sum();
+                long rank = (long)Math.Ceiling(total * p);
+                long seen = 0;
+                for (int i = 0; i < _histogram.Length; i++)
+                {
+                    seen += _histogram[i];
+                    if (seen >= rank && seen > 0)
+                    {
+                        return (i + 1) * BucketMicroseconds;
+                    }
+                }
+
+                return 0;
             }
         }
     }

@@ -19,7 +19,37 @@ internal static class ApplicationRegistry
     private static AfterwardOptions? _defaults;
     private static string? _defaultName;
 
+    /// <summary>Applications that request data (<c>afterward.app_name</c>) may create; each holds its own metrics.</summary>
+    public const int MaxApplications = 100;
+
     public static IEnumerable<Application> All => Applications.Values;
+
+    /// <summary>
+    /// The application a request names at runtime: an existing one, or a new one while fewer than
+    /// <see cref="MaxApplications"/> exist. False for names no application may have (blank, over 255 characters,
+    /// control characters) and past the limit, so that data-derived names cannot grow memory without bound.
+    /// </summary>
+    public static bool TryGetForRequest(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Application? application)
+    {
+        application = null;
+        if (string.IsNullOrWhiteSpace(name) || name.Length > 255 || name.Any(char.IsControl))
+        {
+            return false;
+        }
+
+        if (Applications.TryGetValue(name, out application))
+        {
+            return true;
+        }
+
+        if (Applications.Count >= MaxApplications)
+        {
+            return false;
+        }
+
+        application = Get(name);
+        return true;
+    }
 
     /// <summary>The default application's name: the first one configured, else the environment, else the entry assembly.</summary>
     public static string DefaultName => Volatile.Read(ref _defaultName) ?? FallbackName();

@@ -111,6 +111,43 @@ public class WebTransactionTests
         Assert.Contains(host.Logs.Entries, e => e.EventId == 3001 && e.Message.Contains("Int32", StringComparison.Ordinal));
     }
 
+    public static TheoryData<string, int> WrongItemValues => new()
+    {
+        { AfterwardKeys.SetBackgroundTask, 0 },
+        { AfterwardKeys.IgnoreTransaction, 1 },
+        { AfterwardKeys.SuppressApdex, 2 },
+        { AfterwardKeys.AppName, 3 },
+        { AfterwardKeys.AppName, 4 },
+        { AfterwardKeys.AppName, 5 },
+        { AfterwardKeys.AppName, 6 },
+    };
+
+    [Theory]
+    [MemberData(nameof(WrongItemValues))]
+    public async Task ItemsKey_WrongTypeOrValue_RequestSucceeds_RecordedNormally_WarnedOnce(string key, int variant)
+    {
+        object value = variant switch
+        {
+            0 => new List<int> { 1 },
+            1 => 3.14,
+            2 => "perhaps",
+            3 => 42,
+            4 => new string('a', 10_000),
+            5 => "tab\there",
+            _ => "   ",
+        };
+        await using var host = await TestHost.StartAsync(app => app.MapGet("/odd", (HttpContext c) => c.Items[key] = value));
+
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await host.Client.GetAsync("/odd")).StatusCode);
+        }
+
+        Assert.Equal(3, host.Snapshot().Get("WebTransaction/Route/GET /odd")?.CallCount);
+        Assert.Single(host.Logs.Entries, e => e.EventId == 3001 && e.Message.Contains(key, StringComparison.Ordinal));
+        Assert.DoesNotContain(Agent.Applications(), a => a.Name.Length > 255 || a.Name.Any(char.IsControl));
+    }
+
     [Fact]
     public async Task AppNameItem_ReportsTheRequestUnderAnotherApplication()
     {

@@ -31,13 +31,14 @@ internal static class RequestItems
 
         if (items.TryGetValue(AfterwardKeys.AppName, out object? appName) && appName is not null)
         {
-            if (appName is string name && !string.IsNullOrWhiteSpace(name))
+            if (appName is string name && ApplicationRegistry.TryGetForRequest(name.Trim(), out Application? application))
             {
-                transaction.Application = Agent.Application(name.Trim());
+                transaction.Application = application;
             }
             else
             {
-                Warn(transaction.Application, AfterwardKeys.AppName, appName, " (for this key: a non-empty application name)");
+                Warn(transaction.Application, AfterwardKeys.AppName, appName,
+                    $" (for this key: a non-empty application name of at most 255 characters without control characters; at most {ApplicationRegistry.MaxApplications} applications per process)");
             }
         }
     }
