@@ -15,6 +15,7 @@ public static class AfterwardDashboardEndpointRouteBuilderExtensions
     /// Maps the dashboard page at <paramref name="pattern"/> and its read-only JSON API under
     /// <c>{pattern}/api/</c>. Served only to loopback clients (others get 403) unless an authorization policy is
     /// attached to the returned builder (<c>.RequireAuthorization(...)</c>). Its own requests are not recorded.
+    /// Mapping it also lists running transactions for its in-flight view (an insert and a removal per transaction).
     /// </summary>
     /// <param name="endpoints">The app.</param>
     /// <param name="pattern">The route prefix; default <c>/afterward</c>.</param>
@@ -38,9 +39,15 @@ public static class AfterwardDashboardEndpointRouteBuilderExtensions
 
             return await next(context).ConfigureAwait(false);
         });
-        group.MapGet("/", static () => Results.Content(DashboardPage.Html, "text/html; charset=utf-8"));
+        ApplicationRegistry.TrackInFlight = true;
+        string page = DashboardPage.Render(pattern);
+        group.MapGet("/", (HttpContext context) => DashboardPage.Serve(context, page));
+        group.MapGet("/assets/{file}", static (HttpContext context, string file) => DashboardAssets.Serve(context, file));
         group.MapGet("/api/applications", DashboardApi.Applications);
+        group.MapGet("/api/overview", static (string? app) => DashboardApi.Overview(app));
         group.MapGet("/api/transactions", static (string? app) => DashboardApi.Transactions(app));
+        group.MapGet("/api/transaction", static (string? app, string? name) => DashboardApi.Transaction(app, name));
+        group.MapGet("/api/inflight", static (string? app) => DashboardApi.InFlight(app));
         group.MapGet("/api/tasks", static (string? app) => DashboardApi.Tasks(app));
         return group;
     }

@@ -63,6 +63,18 @@ public sealed class Application
 
     internal MetricAggregator Metrics { get; }
 
+    /// <summary>The last 30 minutes in 10-second slots, for the dashboard.</summary>
+    internal Timeline Timeline { get; } = new();
+
+    /// <summary>
+    /// The transactions running now, listed only once a dashboard is mapped in the process
+    /// (<see cref="ApplicationRegistry.TrackInFlight"/>): the listing costs an insert and a removal per transaction.
+    /// </summary>
+    internal System.Collections.Concurrent.ConcurrentDictionary<Transaction, byte>? InFlight =>
+        ApplicationRegistry.TrackInFlight ? LazyInitializer.EnsureInitialized(ref _inFlight) : null;
+
+    private System.Collections.Concurrent.ConcurrentDictionary<Transaction, byte>? _inFlight;
+
     /// <summary>The totals recorded since the application started.</summary>
     public MetricsSnapshot Snapshot() => Metrics.Collect(harvest: false, StartedAt, Time.GetUtcNow());
 

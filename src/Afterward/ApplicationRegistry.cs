@@ -24,6 +24,9 @@ internal static class ApplicationRegistry
 
     public static IEnumerable<Application> All => Applications.Values;
 
+    /// <summary>Set by the dashboard: transactions are then listed while they run (Application.InFlight).</summary>
+    public static bool TrackInFlight { get; set; }
+
     /// <summary>
     /// The application a request names at runtime: an existing one, or a new one while fewer than
     /// <see cref="MaxApplications"/> exist. False for names no application may have (blank, over 255 characters,

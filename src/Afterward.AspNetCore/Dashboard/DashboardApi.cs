@@ -9,6 +9,7 @@ namespace Afterward.AspNetCore.Dashboard;
 internal static class DashboardApi
 {
     private const int MaxRows = 500;
+    private const int MaxInFlightRows = 200;
     private const int MaxNameLength = 255;
 
     /// <summary>
@@ -73,6 +74,133 @@ internal static class DashboardApi
     }
 
     /// <summary>Blank → the default application (the host's); otherwise the one of that exact name.</summary>
+    /// <summary>The figures of the last 30 minutes (or since start) and their 10-second timeline, for the cards and charts.</summary>
+    public static IResult Overview(string? app)
+    {
+        if (Invalid(app) is { } invalid)
+        {
+            return invalid;
+        }
+
+        if (Find(app) is not { } application)
+        {
+            return UnknownApplication(app);
+        }
+
+        DateTimeOffset now = application.Time.GetUtcNow();
+        TimelinePoint[] points = application.Timeline.Read(now);
+        TimeSpan window = TimeSpan.FromTicks(Math.Clamp((now - application.StartedAt).Ticks, TimeSpan.TicksPerSecond * 10, Timeline.Resolution.Ticks * Timeline.Slots));
+        DateTimeOffset from = now - window;
+        long webCount = 0, webErrors = 0, satisfying = 0, tolerating = 0, frustrating = 0, backgroundCount = 0, backgroundErrors = 0;
+        double webMs = 0, backgroundMs = 0;
+        foreach (TimelinePoint p in points)
+        {
+            if (p.Start + Timeline.Resolution <= from)
+            {
+                continue;
+            }
+
+            webCount += p.WebCount;
+            webMs += p.WebTotalMs;
+            webErrors += p.WebErrors;
+            satisfying += p.Satisfying;
+            tolerating += p.Tolerating;
+            frustrating += p.Frustrating;
+            backgroundCount += p.BackgroundCount;
+            backgroundMs += p.BackgroundTotalMs;
+            backgroundErrors += p.BackgroundErrors;
+        }
+
+        double minutes = window.TotalMinutes;
+        long apdexCount = satisfying + tolerating + frustrating;
+        AfterwardOptions options = application.Options;
+        return Json(new OverviewResponse(
+            application.Name,
+            options.ApdexThreshold.TotalMilliseconds,
+            options.MaxTransactionDuration.TotalMilliseconds,
+            Math.Round(minutes, 2),
+            new WebFigures(webCount, webCount / minutes, Average(webMs, webCount), Rate(webErrors, webCount),
+                apdexCount == 0 ? null : new ApdexRow(Score(satisfying, tolerating, apdexCount), satisfying, tolerating, frustrating)),
+            new BackgroundFigures(backgroundCount, backgroundCount / minutes, Average(backgroundMs, backgroundCount), Rate(backgroundErrors, backgroundCount)),
+            new TimelineResponse((int)Timeline.Resolution.TotalSeconds, [.. points.Select(static p =>
+            {
+                long apdex = p.Satisfying + p.Tolerating + p.Frustrating;
+                return new TimelineRow(p.Start.ToUnixTimeSeconds(), p.WebCount, Average(p.WebTotalMs, p.WebCount), p.WebErrors,
+                    apdex == 0 ? null : Score(p.Satisfying, p.Tolerating, apdex),
+                    p.BackgroundCount, Average(p.BackgroundTotalMs, p.BackgroundCount), p.BackgroundErrors);
+            })])));
+    }
+
+    /// <summary>One transaction: totals, percentiles, histogram and the slowest recent traces with their segments.</summary>
+    public static IResult Transaction(string? app, string? name)
+    {
+        if (Invalid(app) is { } invalid)
+        {
+            return invalid;
+        }
+
+        if (string.IsNullOrEmpty(name) || name.Length > 2 * MaxNameLength + 64)
+        {
+            return Json(new ErrorResponse("The name parameter must be a transaction's metric name, as listed by api/transactions.", null),
+                statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        if (Find(app) is not { } application)
+        {
+            return UnknownApplication(app);
+        }
+
+        if (application.Metrics.Detail(name, application.Time.GetUtcNow()) is not { } detail)
+        {
+            return Json(new ErrorResponse("No transaction of that name was recorded.", null), statusCode: StatusCodes.Status404NotFound);
+        }
+
+        TransactionSummary s = detail.Summary;
+        double min = s.Stats.Min.TotalMilliseconds, max = s.Stats.Max.TotalMilliseconds;
+        double[] bounds = DurationHistogram.UpperBoundsMs;
+        return Json(new TransactionDetailResponse(
+            Row(s),
+            s.Kind == TransactionKind.Web ? "web" : "background",
+            DurationHistogram.Percentile(detail.Histogram, 0.50, min, max),
+            DurationHistogram.Percentile(detail.Histogram, 0.95, min, max),
+            DurationHistogram.Percentile(detail.Histogram, 0.99, min, max),
+            [.. detail.Histogram.Select((count, i) => new BucketRow(i < bounds.Length ? bounds[i] : null, count))],
+            [.. detail.Slowest.Select(static t => new TraceRow(t.EndedAt, t.DurationMs, t.Error, t.TraceId,
+                [.. t.Segments.Select(static g => new SegmentRow(g.Name, g.StartMs, g.DurationMs, g.Depth))]))]));
+    }
+
+    /// <summary>Transactions running now, oldest first, flagged when older than MaxTransactionDuration.</summary>
+    public static IResult InFlight(string? app)
+    {
+        if (Invalid(app) is { } invalid)
+        {
+            return invalid;
+        }
+
+        if (Find(app) is not { } application)
+        {
+            return UnknownApplication(app);
+        }
+
+        TimeSpan limit = application.Options.MaxTransactionDuration;
+        Afterward.Transaction[] running = application.InFlight is { } inFlight ? [.. inFlight.Keys.Where(static t => !t.IsIgnored)] : [];
+        InFlightRow[] rows =
+        [
+            .. running.Select(static t => (Transaction: t, Age: t.Elapsed))
+                .OrderByDescending(static r => r.Age)
+                .Take(MaxInFlightRows)
+                .Select(r => new InFlightRow(r.Transaction.MetricName, r.Transaction.Kind == TransactionKind.Web ? "web" : "background",
+                    r.Age.TotalMilliseconds, r.Age > limit, r.Transaction.Activity?.TraceId.ToHexString())),
+        ];
+        return Json(new InFlightResponse(limit.TotalMilliseconds, running.Length, rows));
+    }
+
+    private static double Average(double totalMs, long count) => count == 0 ? 0 : totalMs / count;
+
+    private static double Rate(long errors, long count) => count == 0 ? 0 : errors / (double)count;
+
+    private static double Score(long satisfying, long tolerating, long count) => Math.Round((satisfying + tolerating / 2.0) / count, 3);
+
     private static Application? Find(string? app)
     {
         IReadOnlyList<Application> applications = Agent.Applications();
@@ -97,12 +225,14 @@ internal static class DashboardApi
         .. summaries.Where(s => s.Kind == kind)
             .OrderByDescending(static s => s.Stats.Total)
             .Take(MaxRows)
-            .Select(static s => new TransactionRow(
-                s.MetricName, s.Group, s.Name, s.Stats.CallCount,
-                s.Stats.Average.TotalMilliseconds, s.Stats.Min.TotalMilliseconds, s.Stats.Max.TotalMilliseconds, s.Stats.Total.TotalMilliseconds,
-                s.Errors,
-                s.Apdex is { } a ? new ApdexRow(a.Score ?? 1, a.Satisfying, a.Tolerating, a.Frustrating) : null)),
+            .Select(Row),
     ];
+
+    private static TransactionRow Row(TransactionSummary s) => new(
+        s.MetricName, s.Group, s.Name, s.Stats.CallCount,
+        s.Stats.Average.TotalMilliseconds, s.Stats.Min.TotalMilliseconds, s.Stats.Max.TotalMilliseconds, s.Stats.Total.TotalMilliseconds,
+        s.Errors,
+        s.Apdex is { } a ? new ApdexRow(a.Score ?? 1, a.Satisfying, a.Tolerating, a.Frustrating) : null);
 
     internal sealed record ApplicationRow(string Name);
 
@@ -113,6 +243,31 @@ internal static class DashboardApi
     internal sealed record ApdexRow(double Score, long Satisfying, long Tolerating, long Frustrating);
 
     internal sealed record TasksResponse(long Queued, long Running, long Completed, long Failed, long Skipped, long Abandoned, long Retried, FailureRow[] RecentFailures);
+
+    internal sealed record OverviewResponse(string App, double ApdexThresholdMs, double MaxTransactionDurationMs, double WindowMinutes,
+        WebFigures Web, BackgroundFigures Background, TimelineResponse Timeline);
+
+    internal sealed record WebFigures(long Count, double ThroughputRpm, double AverageMs, double ErrorRate, ApdexRow? Apdex);
+
+    internal sealed record BackgroundFigures(long Count, double ThroughputRpm, double AverageMs, double ErrorRate);
+
+    internal sealed record TimelineResponse(int IntervalSeconds, TimelineRow[] Points);
+
+    internal sealed record TimelineRow(long Time, long WebCount, double WebAverageMs, long WebErrors, double? Apdex,
+        long BackgroundCount, double BackgroundAverageMs, long BackgroundErrors);
+
+    internal sealed record TransactionDetailResponse(TransactionRow Transaction, string Kind, double P50Ms, double P95Ms, double P99Ms,
+        BucketRow[] Histogram, TraceRow[] Slowest);
+
+    internal sealed record BucketRow(double? UpToMs, long Count);
+
+    internal sealed record TraceRow(DateTimeOffset EndedAt, double DurationMs, bool Error, string? TraceId, SegmentRow[] Segments);
+
+    internal sealed record SegmentRow(string Name, double StartMs, double DurationMs, int Depth);
+
+    internal sealed record InFlightResponse(double MaxTransactionDurationMs, int Count, InFlightRow[] Transactions);
+
+    internal sealed record InFlightRow(string Name, string Kind, double AgeMs, bool OverLimit, string? TraceId);
 
     internal sealed record FailureRow(string Task, string ExceptionType, string Message, DateTimeOffset At);
 }

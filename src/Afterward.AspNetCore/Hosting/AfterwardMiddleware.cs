@@ -20,6 +20,13 @@ internal sealed class AfterwardMiddleware(RequestDelegate next, Application appl
             Activity? requestActivity = context.Features.Get<IHttpActivityFeature>()?.Activity;
             transaction = application.StartTransaction(TransactionKind.Web, "Unknown", "Uri", requestActivity);
             transaction.AcceptTasks();
+            if (context.GetEndpoint() is { } endpoint)
+            {
+                // Routing already ran (minimal hosting routes first): name it now, so it shows by route while in flight.
+                (string group, string name) = TransactionNamer.For(context);
+                transaction.SetName(name, group, NamePriority.Framework);
+                ApplyEndpointMetadata(endpoint, transaction);
+            }
         }
         catch (Exception ex)
         {

@@ -77,11 +77,19 @@ internal sealed class MetricAggregator
         return _segments.GetOrAdd((group, name), static k => new SegmentEntry(k.Group + "/" + k.Name));
     }
 
-    public void RecordTransaction(TransactionEntry entry, long duration, long exclusive, ApdexZone? zone, bool error, List<SegmentRecord>? segments)
+    public void RecordTransaction(TransactionEntry entry, long duration, long exclusive, ApdexZone? zone, bool error, List<SegmentRecord>? segments,
+        DateTimeOffset endedAt = default, System.Diagnostics.Activity? activity = null)
     {
         lock (entry.Gate)
         {
             entry.Duration.Interval.Record(duration, exclusive);
+            entry.Histogram.Record(duration);
+            if (endedAt != default && entry.Slowest.Qualifies(duration, endedAt))
+            {
+                entry.Slowest.Add(new TraceSample(endedAt, duration / (double)TimeSpan.TicksPerMillisecond, error,
+                    activity?.TraceId.ToHexString(), SlowTraces.Segments(segments)));
+            }
+
             if (zone is { } z)
             {
                 entry.Apdex.Record(z);
@@ -243,6 +251,29 @@ internal sealed class MetricAggregator
         return summaries;
     }
 
+    /// <summary>One transaction name's totals, duration histogram and slowest recent traces; null when unknown.</summary>
+    public TransactionDetail? Detail(string metricName, DateTimeOffset now)
+    {
+        TimeSpan threshold = _application.Options.ApdexThreshold;
+        foreach (TransactionEntry entry in _transactions.Values.Concat(_overflow.Values))
+        {
+            if (entry.MetricName != metricName)
+            {
+                continue;
+            }
+
+            lock (entry.Gate)
+            {
+                Stats stats = entry.Duration.Totals;
+                var summary = new TransactionSummary(entry.Kind, entry.Group, entry.Name, entry.MetricName, stats.ToPublic(),
+                    entry.ApdexName is null ? null : entry.Apdex.Totals.ToPublic(threshold), entry.Errors.Totals);
+                return new TransactionDetail(summary, entry.Histogram.Counts(), entry.Slowest.Snapshot(now));
+            }
+        }
+
+        return null;
+    }
+
     internal static MetricStats CountStats(long count) => new(count, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, 0);
 
     private readonly record struct NameKey(TransactionKind Kind, string Group, string Name);
@@ -296,6 +327,9 @@ internal sealed class MetricAggregator
         }
     }
 }
+
+/// <summary>One transaction name's totals with its histogram counts (see <see cref="DurationHistogram.UpperBoundsMs"/>) and slowest traces.</summary>
+internal sealed record TransactionDetail(TransactionSummary Summary, long[] Histogram, TraceSample[] Slowest);
 
 /// <summary>One transaction name's totals.</summary>
 internal sealed record TransactionSummary(TransactionKind Kind, string Group, string Name, string MetricName, MetricStats Stats, ApdexStats? Apdex, long Errors);

@@ -43,6 +43,12 @@ internal sealed class TransactionEntry
 
     public CountCell Errors;
 
+    /// <summary>Durations since the start, for percentiles.</summary>
+    public DurationHistogram Histogram { get; } = new();
+
+    /// <summary>The slowest recent executions with their segments.</summary>
+    public SlowTraces Slowest { get; } = new();
+
     private Dictionary<SegmentEntry, MetricCell>? _segments;
 
     /// <summary>Records a segment scoped to this transaction; the caller holds <see cref="Gate"/>.</summary>
