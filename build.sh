@@ -7,9 +7,25 @@ cd "$(dirname "$0")"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
+# The dashboard is bundled with npm at build time, and its tests drive the system chromium through chromedriver.
+ensure_packages() {
+  local missing=()
+  command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+  if ((${#missing[@]})); then
+    echo "Installing ${missing[*]} (the dashboard's build and its browser tests need them)"
+    local sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+}
+
 command="${1:-test}"
 case "$command" in
   test)
+    ensure_packages
     dotnet restore Afterward.slnx
     dotnet build Afterward.slnx -c Release --no-restore
     dotnet test Afterward.slnx -c Release --no-build --logger "console;verbosity=minimal"

@@ -33,6 +33,32 @@ internal sealed class ListLoggerProvider : ILoggerProvider
 
     public IReadOnlyList<string> Messages => [.. Entries.Select(static e => e.Message)];
 
+    /// <summary>Waits until an entry matches (entries are written by other threads), failing after <paramref name="timeout"/>.</summary>
+    public async Task<(LogLevel Level, int EventId, string Message)> WaitForAsync(Func<(LogLevel Level, int EventId, string Message), bool> match, TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            Task changed = Changed;
+            foreach (var entry in Entries)
+            {
+                if (match(entry))
+                {
+                    return entry;
+                }
+            }
+
+            try
+            {
+                await changed.WaitAsync(deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"No matching log entry within {timeout}; logged:\n" + string.Join("\n", Messages));
+            }
+        }
+    }
+
     public ILogger CreateLogger(string categoryName) => new ListLogger(this);
 
     public void Dispose()

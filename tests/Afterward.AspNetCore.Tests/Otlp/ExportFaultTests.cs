@@ -220,20 +220,11 @@ public class ExportFaultTests
         public IReadOnlyList<(Microsoft.Extensions.Logging.LogLevel Level, int EventId, string Message)> Logged(int eventId) =>
             [.. Host.Logs.Entries.Where(e => e.EventId == eventId)];
 
-        /// <summary>Waits for a log entry (they are written by the export thread) by polling the logger's signal.</summary>
+        /// <summary>Waits for a log entry (they are written by the export thread).</summary>
         public async Task<(int, string)> WaitForLogAsync(int eventId, string contains)
         {
-            using var deadline = new CancellationTokenSource(Wait);
-            while (true)
-            {
-                Task changed = Host.Logs.Changed;
-                if (Logged(eventId).FirstOrDefault(e => e.Message.Contains(contains, StringComparison.Ordinal)) is { Message: not null } found)
-                {
-                    return (found.EventId, found.Message);
-                }
-
-                await changed.WaitAsync(deadline.Token);
-            }
+            var entry = await Host.Logs.WaitForAsync(e => e.EventId == eventId && e.Message.Contains(contains, StringComparison.Ordinal), Wait);
+            return (entry.EventId, entry.Message);
         }
 
         public ValueTask DisposeAsync() => Host.DisposeAsync();

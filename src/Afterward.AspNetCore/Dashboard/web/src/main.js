@@ -127,8 +127,10 @@ function renderCards(o) {
       card('Error rate', pct(b.errorRate), null, 'background-errors')));
 }
 
-function renderCharts(timeline) {
-  const points = timeline.points;
+function renderCharts(timeline, windowMinutes) {
+  // Show the part of the 30 minutes the application has been up (at least 5 minutes), not a flat line before it.
+  const last = timeline.points[timeline.points.length - 1].time;
+  const points = timeline.points.filter((p) => p.time >= last - Math.max(windowMinutes, 5) * 60);
   const perMinute = 60 / timeline.intervalSeconds;
   const times = points.map((p) => p.time);
   draw('web', [times, points.map((p) => p.webCount * perMinute), points.map((p) => (p.webCount ? p.webAverageMs : null))], 'Response ms');
@@ -232,7 +234,7 @@ function waterfall(trace) {
     bar.style.width = `${Math.max(0.5, (row.durationMs / total) * 100)}%`;
     const label = el('span', { class: 'span-name', title: row.name, text: row.name });
     label.style.paddingLeft = `${row.depth * 12}px`;
-    box.append(el('div', { class: 'span-row' }, label, el('span', { class: 'span-track' }, bar), el('span', { class: 'num', text: ms(row.durationMs) })));
+    box.append(el('div', { class: row === rows[0] ? 'span-row root' : 'span-row' }, label, el('span', { class: 'span-track' }, bar), el('span', { class: 'num', text: ms(row.durationMs) })));
   }
   return box;
 }
@@ -272,7 +274,7 @@ async function refresh() {
     } else {
       const [overview, transactions, inflight, tasks] = await Promise.all([api('overview'), api('transactions'), api('inflight'), api('tasks')]);
       renderCards(overview);
-      renderCharts(overview.timeline);
+      renderCharts(overview.timeline, overview.windowMinutes);
       state.data = transactions;
       renderTable('web');
       renderTable('background');
