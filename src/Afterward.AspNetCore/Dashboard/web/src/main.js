@@ -225,7 +225,7 @@ async function renderDetail() {
 
 function waterfall(trace) {
   const total = Math.max(trace.durationMs, 0.001);
-  const rows = [{ name: 'Transaction', startMs: 0, durationMs: trace.durationMs, depth: 0 }, ...trace.segments.map((s) => ({ ...s, depth: s.depth + 1 }))];
+  const rows = [{ name: 'Transaction', startMs: 0, durationMs: trace.durationMs, depth: 0 }, ...trace.segments]; // segment depth 1 = child of the transaction
   const box = el('div', { class: 'trace' },
     el('div', { class: 'trace-head', text: `${ms(trace.durationMs)} · ended ${new Date(trace.endedAt).toLocaleTimeString()}${trace.error ? ' · error' : ''}${trace.traceId ? ' · trace ' + trace.traceId : ''}` }));
   for (const row of rows) {
