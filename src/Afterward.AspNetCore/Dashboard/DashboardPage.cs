@@ -23,6 +23,7 @@ internal static class DashboardPage
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Afterward</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="{{root}}/assets/dashboard.css">
 <script defer src="{{root}}/assets/dashboard.js"></script>
 </head>
