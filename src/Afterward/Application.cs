@@ -22,6 +22,8 @@ public sealed class Application
     private ILogger _logger;
     private ITimer? _timer;
     private DateTimeOffset _lastHarvest;
+    private DateTimeOffset _anchorUtc;
+    private long _anchorTimestamp;
 
     internal Application(string name, AfterwardOptions options, ILoggerFactory loggerFactory)
     {
@@ -31,6 +33,7 @@ public sealed class Application
         Metrics = new MetricAggregator(this);
         StartedAt = options.TimeProvider.GetUtcNow();
         _lastHarvest = StartedAt;
+        Anchor();
         StartHarvestTimer();
     }
 
@@ -66,14 +69,14 @@ public sealed class Application
     /// <summary>The last 30 minutes in 10-second slots, for the dashboard.</summary>
     internal Timeline Timeline { get; } = new();
 
-    /// <summary>
-    /// The transactions running now, listed only once a dashboard is mapped in the process
-    /// (<see cref="ApplicationRegistry.TrackInFlight"/>): the listing costs an insert and a removal per transaction.
-    /// </summary>
-    internal System.Collections.Concurrent.ConcurrentDictionary<Transaction, byte>? InFlight =>
-        ApplicationRegistry.TrackInFlight ? LazyInitializer.EnsureInitialized(ref _inFlight) : null;
+    /// <summary>The transactions of this application running now (listed only while a dashboard is mapped in the process).</summary>
+    internal IEnumerable<Transaction> InFlight => ApplicationRegistry.InFlight.Keys.Where(t => t.Application == this);
 
-    private System.Collections.Concurrent.ConcurrentDictionary<Transaction, byte>? _inFlight;
+    /// <summary>
+    /// The wall-clock time of a <see cref="TimeProvider.GetTimestamp"/> value, from an anchor taken when the options
+    /// were applied: a subtraction instead of a clock read on every transaction's end.
+    /// </summary>
+    internal DateTimeOffset UtcAt(long timestamp) => _anchorUtc + _options.TimeProvider.GetElapsedTime(_anchorTimestamp, timestamp);
 
     /// <summary>The totals recorded since the application started.</summary>
     public MetricsSnapshot Snapshot() => Metrics.Collect(harvest: false, StartedAt, Time.GetUtcNow());
@@ -121,6 +124,7 @@ public sealed class Application
 
         if (timerChanged)
         {
+            Anchor();
             StartHarvestTimer();
         }
     }
@@ -181,6 +185,12 @@ public sealed class Application
                 Activity.Current = ambient;
             }
         }
+    }
+
+    private void Anchor()
+    {
+        _anchorTimestamp = _options.TimeProvider.GetTimestamp();
+        _anchorUtc = _options.TimeProvider.GetUtcNow();
     }
 
     private void StartHarvestTimer()

@@ -24,8 +24,14 @@ internal static class ApplicationRegistry
 
     public static IEnumerable<Application> All => Applications.Values;
 
-    /// <summary>Set by the dashboard: transactions are then listed while they run (Application.InFlight).</summary>
+    /// <summary>
+    /// Set by the dashboard: transactions are then listed in <see cref="InFlight"/> while they run, at the cost of an
+    /// insert and a removal per transaction; otherwise nothing is listed and nothing is paid.
+    /// </summary>
     public static bool TrackInFlight { get; set; }
+
+    /// <summary>The running transactions of every application (while <see cref="TrackInFlight"/>).</summary>
+    public static ConcurrentDictionary<Transaction, byte> InFlight { get; } = new();
 
     /// <summary>
     /// The application a request names at runtime: an existing one, or a new one while fewer than

@@ -183,7 +183,7 @@ internal static class DashboardApi
         }
 
         TimeSpan limit = application.Options.MaxTransactionDuration;
-        Afterward.Transaction[] running = application.InFlight is { } inFlight ? [.. inFlight.Keys.Where(static t => !t.IsIgnored)] : [];
+        Afterward.Transaction[] running = [.. application.InFlight.Where(static t => !t.IsIgnored)];
         InFlightRow[] rows =
         [
             .. running.Select(static t => (Transaction: t, Age: t.Elapsed))

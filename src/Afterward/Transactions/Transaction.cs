@@ -38,15 +38,11 @@ public sealed class Transaction : IFrame
         _activity = activity;
         _ownsActivity = ownsActivity;
         _startTimestamp = application.Time.GetTimestamp();
-        if (application.InFlight is { } inFlight)
+        if (ApplicationRegistry.TrackInFlight)
         {
-            _inFlight = inFlight;
-            inFlight.TryAdd(this, 0);
+            ApplicationRegistry.InFlight.TryAdd(this, 0);
         }
     }
-
-    /// <summary>Where this transaction is listed while it runs (only while a dashboard is mapped).</summary>
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<Transaction, byte>? _inFlight;
 
     /// <summary>The application the transaction reports under.</summary>
     public Application Application { get; internal set; }
@@ -210,7 +206,11 @@ public sealed class Transaction : IFrame
 
     private void EndCore()
     {
-        _inFlight?.TryRemove(this, out _);
+        if (ApplicationRegistry.TrackInFlight)
+        {
+            ApplicationRegistry.InFlight.TryRemove(this, out _);
+        }
+
         TimeProvider time = Application.Time;
         long endTimestamp = time.GetTimestamp();
         long duration = time.GetElapsedTime(_startTimestamp, endTimestamp).Ticks;
@@ -253,7 +253,7 @@ public sealed class Transaction : IFrame
         }
 
         TransactionEntry entry = Application.Metrics.Resolve(kind, _group, _name);
-        DateTimeOffset endedAt = time.GetUtcNow();
+        DateTimeOffset endedAt = Application.UtcAt(endTimestamp);
         Application.Metrics.RecordTransaction(entry, Math.Max(0, duration), Math.Max(0, exclusive), zone, _failed, segments, endedAt, _activity);
         Application.Timeline.Record(kind, Math.Max(0, duration), zone, _failed, endedAt);
         if (QueueWait is { } wait)
