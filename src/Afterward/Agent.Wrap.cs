@@ -266,7 +266,7 @@ public static partial class Agent
         return (a1, a2, a3, a4) => RunValueTaskOf<TResult>(identity, () => task(a1, a2, a3, a4));
     }
 
-    private static void RunAction(TaskIdentity identity, Action body)
+    internal static void RunAction(TaskIdentity identity, Action body)
     {
         TransactionScope scope = identity.Begin();
         try
@@ -284,7 +284,7 @@ public static partial class Agent
         }
     }
 
-    private static TResult RunFunc<TResult>(TaskIdentity identity, Func<TResult> body)
+    internal static TResult RunFunc<TResult>(TaskIdentity identity, Func<TResult> body)
     {
         TransactionScope scope = identity.Begin();
         try
@@ -302,7 +302,7 @@ public static partial class Agent
         }
     }
 
-    private static async Task RunTask(TaskIdentity identity, Func<Task> body)
+    internal static async Task RunTask(TaskIdentity identity, Func<Task> body)
     {
         TransactionScope scope = identity.Begin();
         try
@@ -320,7 +320,7 @@ public static partial class Agent
         }
     }
 
-    private static async Task<TResult> RunTaskOf<TResult>(TaskIdentity identity, Func<Task<TResult>> body)
+    internal static async Task<TResult> RunTaskOf<TResult>(TaskIdentity identity, Func<Task<TResult>> body)
     {
         TransactionScope scope = identity.Begin();
         try
@@ -338,7 +338,7 @@ public static partial class Agent
         }
     }
 
-    private static async ValueTask RunValueTask(TaskIdentity identity, Func<ValueTask> body)
+    internal static async ValueTask RunValueTask(TaskIdentity identity, Func<ValueTask> body)
     {
         TransactionScope scope = identity.Begin();
         try
@@ -356,7 +356,7 @@ public static partial class Agent
         }
     }
 
-    private static async ValueTask<TResult> RunValueTaskOf<TResult>(TaskIdentity identity, Func<ValueTask<TResult>> body)
+    internal static async ValueTask<TResult> RunValueTaskOf<TResult>(TaskIdentity identity, Func<ValueTask<TResult>> body)
     {
         TransactionScope scope = identity.Begin();
         try
