@@ -10,8 +10,9 @@ builder.Services.AddAfterward(options => options.AppName ??= "Worker");
 builder.Services.AddSingleton<Maintenance>();
 builder.Services.AddHostedService<Jobs>();
 using IHost host = builder.Build();
+Application application = host.Services.GetRequiredService<Application>();
 await host.RunAsync();
-Report.Print(host.Services.GetRequiredService<Application>());
+Report.Print(application);
 
 namespace Worker
 {
@@ -39,10 +40,12 @@ namespace Worker
                 // 4. Path-based form: Maintenance.CompactStorage has no attribute; Worker.csproj names it.
                 maintenance.CompactStorage(round);
 
-                // SetBackgroundTask: a transaction that started as a web one (here simulated) becomes non-web.
-                using (Agent.BackgroundTask(name: "webhook", group: "Task"))
+                // SetBackgroundTask reclassifies the current transaction. Here the other way round: a command an operator
+                // waits on is interactive work, so it is reported as web (with Apdex) although it runs in a worker.
+                using (Agent.BackgroundTask(name: "admin-command", group: "Task"))
                 {
-                    Agent.SetBackgroundTask();
+                    Agent.SetBackgroundTask(false);
+                    await Task.Delay(2, stoppingToken);
                 }
 
                 logger.LogInformation("Round {Round}: imported {Count} rows", round, imported);

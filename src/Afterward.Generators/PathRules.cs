@@ -12,7 +12,10 @@ namespace Afterward.Generators;
 /// </summary>
 internal sealed record PathRule(InstrumentationKind Kind, string Original, string Path, string? Signature, string? Name, string? Group, string? Application)
 {
-    /// <summary>The MSBuild property the targets file fills: rules separated by <c>;</c>, fields by <c>|</c>.</summary>
+    /// <summary>
+    /// The MSBuild property the targets file fills: rules separated by <c>~</c>, fields by <c>|</c>. (Not <c>;</c>:
+    /// the compiler's .editorconfig reader ends a value at a semicolon, taken for a comment.)
+    /// </summary>
     public const string Property = "build_property.AfterwardInstrumentation";
 
     public Instrumentation Instrumentation => new(Kind, Name, Group, Application);
@@ -20,7 +23,7 @@ internal sealed record PathRule(InstrumentationKind Kind, string Original, strin
     public static EquatableArray<PathRule> Parse(string? value)
     {
         var rules = new List<PathRule>();
-        foreach (string entry in (value ?? string.Empty).Split(';'))
+        foreach (string entry in (value ?? string.Empty).Split('~'))
         {
             string[] fields = entry.Split('|');
             if (fields.Length < 2 || fields[1].Trim().Length == 0)

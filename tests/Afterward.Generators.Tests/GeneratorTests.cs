@@ -138,7 +138,7 @@ public class GeneratorTests
                 }
             }
             """,
-            $"BackgroundTask|Vendor.Reporting.ReportEngine.Render||Reports|{app};" +
+            $"BackgroundTask|Vendor.Reporting.ReportEngine.Render||Reports|{app}~" +
             $"FunctionTrace|Vendor.Reporting.ReportEngine.Count(System.String)|count||",
             vendor).Run();
 
@@ -154,10 +154,10 @@ public class GeneratorTests
     {
         (MetadataReference vendor, _) = CompileVendor();
         var harness = new GeneratorHarness("public static class Entry { public static void Run() { } }",
-            "BackgroundTask|Vendor.Reporting.NoSuchEngine.Render|||;" +
-            "BackgroundTask|Vendor.Reporting.ReportEngine.Print|||;" +
-            "FunctionTrace|Vendor.Reporting.ReportEngine.Render(System.Int32)|||;" +
-            "BackgroundTask|Render|||;" +
+            "BackgroundTask|Vendor.Reporting.NoSuchEngine.Render|||~" +
+            "BackgroundTask|Vendor.Reporting.ReportEngine.Print|||~" +
+            "FunctionTrace|Vendor.Reporting.ReportEngine.Render(System.Int32)|||~" +
+            "BackgroundTask|Render|||~" +
             "BackgroundTask|Vendor.Reporting.ReportEngine.Render(string, int)|||",
             vendor).Run();
 
