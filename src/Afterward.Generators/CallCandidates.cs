@@ -35,7 +35,7 @@ internal static class CallCandidates
 
         bool reducedExtension = called.ReducedFrom is not null;
         IMethodSymbol method = called.ReducedFrom ?? called;
-        if (method.MethodKind != MethodKind.Ordinary)
+        if (method.MethodKind is not (MethodKind.Ordinary or MethodKind.LocalFunction))
         {
             return null;
         }
@@ -116,6 +116,11 @@ internal static class CallCandidates
     /// <summary>Why a call of this method cannot be intercepted, or null.</summary>
     private static string? Unsupported(IMethodSymbol method, InvocationExpressionSyntax invocation, Compilation compilation)
     {
+        if (method.MethodKind == MethodKind.LocalFunction)
+        {
+            return "it is a local function, which interceptors cannot replace (make it a method)";
+        }
+
         if (method.Parameters.Any(p => p.RefKind != RefKind.None))
         {
             return "it has ref, out or in parameters, which the interceptor's closure cannot capture";

@@ -184,7 +184,10 @@ public class GeneratorTests
                 {
                     int value = 1;
                     Jobs.Bump(ref value);
+                    Local();
                     return value;
+
+                    [BackgroundTask] static void Local() { }
                 }
             }
 
@@ -194,9 +197,11 @@ public class GeneratorTests
             }
             """).Run();
 
-        Diagnostic warning = Assert.Single(harness.GeneratorDiagnostics, d => d.Id == "AFTW002");
-        Assert.Contains("ref, out or in parameters", warning.GetMessage(), StringComparison.Ordinal);
-        Assert.Equal(8, warning.Location.GetLineSpan().StartLinePosition.Line + 1);
+        Diagnostic[] warnings = [.. harness.GeneratorDiagnostics.Where(d => d.Id == "AFTW002").OrderBy(d => d.Location.SourceSpan.Start)];
+        Assert.Equal(2, warnings.Length);
+        Assert.Contains("ref, out or in parameters", warnings[0].GetMessage(), StringComparison.Ordinal);
+        Assert.Equal(8, warnings[0].Location.GetLineSpan().StartLinePosition.Line + 1);
+        Assert.Contains("local function", warnings[1].GetMessage(), StringComparison.Ordinal);
         Assert.Empty(harness.Output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
     }
 
