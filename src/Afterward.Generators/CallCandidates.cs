@@ -205,7 +205,6 @@ internal static class CallCandidates
         else
         {
             // Private or protected: reach it through an UnsafeAccessor (.NET 8+), which the runtime binds by name.
-            string accessorName = "Call_" + method.Name;
             // A static class cannot be a parameter type: name it for the runtime instead (.NET 10 UnsafeAccessorType).
             string first = instance ? $"{containing} target"
                 : method.ContainingType.IsStatic ? $"[global::System.Runtime.CompilerServices.UnsafeAccessorType({Quote(MetadataName(method.ContainingType))})] object? target"
@@ -215,7 +214,6 @@ internal static class CallCandidates
             accessor = $"[global::System.Runtime.CompilerServices.UnsafeAccessor(global::System.Runtime.CompilerServices.UnsafeAccessorKind.{kind}, Name = \"{method.Name}\")] " +
                        $"private static extern {returnType} {{ACCESSOR}}({accessorParameters});";
             call = $"{{ACCESSOR}}({string.Join(", ", new[] { instance ? "@this" : "null" }.Concat(arguments))})";
-            _ = accessorName;
         }
 
         string runner = Runner(method.ReturnType, method.ReturnsVoid);

@@ -143,8 +143,7 @@ public sealed class InstrumentationGenerator : IIncrementalGenerator
             }
 
             string call = shape.Call.Replace("{ACCESSOR}", accessorName);
-            string lambda = shape.ReturnType == "void" ? $"() => {call}" : $"() => {call}";
-            string body = shape.ReturnType == "void" ? $"{field}.{shape.Runner}({lambda});" : $"return {field}.{shape.Runner}({lambda});";
+            string body = (shape.ReturnType == "void" ? string.Empty : "return ") + $"{field}.{shape.Runner}(() => {call});";
             source.AppendLine($"        public static {shape.ReturnType} Intercept{index}{shape.TypeParameters}({shape.Parameters}){shape.Constraints}");
             source.AppendLine("        {");
             source.AppendLine("            " + body);
