@@ -15,17 +15,18 @@ internal sealed class AfterwardMiddleware(RequestDelegate next, Application appl
     public async Task InvokeAsync(HttpContext context)
     {
         Transaction transaction;
+        Endpoint? routed;
         try
         {
             Activity? requestActivity = context.Features.Get<IHttpActivityFeature>()?.Activity;
             transaction = application.StartTransaction(TransactionKind.Web, "Unknown", "Uri", requestActivity);
             transaction.AcceptTasks();
-            if (context.GetEndpoint() is { } endpoint)
+
+            // Routing usually ran already (minimal hosting routes first): name it now, so it shows by route while in flight.
+            routed = context.GetEndpoint();
+            if (routed is not null)
             {
-                // Routing already ran (minimal hosting routes first): name it now, so it shows by route while in flight.
-                (string group, string name) = TransactionNamer.For(context);
-                transaction.SetName(name, group, NamePriority.Framework);
-                ApplyEndpointMetadata(endpoint, transaction);
+                ApplyEndpoint(context, routed, transaction);
             }
         }
         catch (Exception ex)
@@ -50,22 +51,33 @@ internal sealed class AfterwardMiddleware(RequestDelegate next, Application appl
         }
         finally
         {
-            Complete(context, transaction, failure);
+            Complete(context, transaction, failure, routed);
         }
     }
 
-    private void Complete(HttpContext context, Transaction transaction, Exception? failure)
+    /// <summary>Names the transaction by its endpoint (route or action) and applies the endpoint's Afterward metadata.</summary>
+    private static void ApplyEndpoint(HttpContext context, Endpoint? endpoint, Transaction transaction)
+    {
+        (string group, string name) = TransactionNamer.For(context);
+        transaction.SetName(name, group, NamePriority.Framework);
+        if (endpoint is not null)
+        {
+            ApplyEndpointMetadata(endpoint, transaction);
+        }
+    }
+
+    private void Complete(HttpContext context, Transaction transaction, Exception? failure, Endpoint? routed)
     {
         bool failed = failure is not null;
         try
         {
             HttpServerSpan.Enrich(context, transaction.Activity, failure);
-            (string group, string name) = TransactionNamer.For(context);
-            transaction.SetName(name, group, NamePriority.Framework);
+
+            // Named at the start already unless routing ran later, changed the endpoint, or found none (then by status code).
             Endpoint? endpoint = context.GetEndpoint();
-            if (endpoint is not null)
+            if (endpoint is null || !ReferenceEquals(endpoint, routed))
             {
-                ApplyEndpointMetadata(endpoint, transaction);
+                ApplyEndpoint(context, endpoint, transaction);
             }
 
             RequestItems.Apply(context, transaction);
