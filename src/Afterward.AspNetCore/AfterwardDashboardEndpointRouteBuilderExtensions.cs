@@ -1,12 +1,13 @@
 using System.Net;
+using Afterward;
 using Afterward.AspNetCore.Dashboard;
 using Afterward.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
-namespace Afterward;
+namespace Microsoft.AspNetCore.Builder;
 
 /// <summary>Maps the built-in dashboard.</summary>
 public static class AfterwardDashboardEndpointRouteBuilderExtensions
@@ -15,8 +16,10 @@ public static class AfterwardDashboardEndpointRouteBuilderExtensions
     /// Maps the dashboard page at <paramref name="pattern"/> and its read-only JSON API under
     /// <c>{pattern}/api/</c>. Served only to loopback clients (others get 403) unless an authorization policy is
     /// attached to the returned builder (<c>.RequireAuthorization(...)</c>). Its own requests are not recorded.
-    /// Mapping it also lists running transactions for its in-flight view (an insert and a removal per transaction).
+    /// Mapping it also lists the host's running transactions for its in-flight view (an insert and a removal per
+    /// transaction).
     /// </summary>
+    /// <exception cref="InvalidOperationException"><c>services.AddAfterward()</c> was not called.</exception>
     /// <param name="endpoints">The app.</param>
     /// <param name="pattern">The route prefix; default <c>/afterward</c>.</param>
     public static RouteGroupBuilder MapAfterwardDashboard(this IEndpointRouteBuilder endpoints, string pattern = "/afterward")
@@ -39,16 +42,19 @@ public static class AfterwardDashboardEndpointRouteBuilderExtensions
 
             return await next(context).ConfigureAwait(false);
         });
-        ApplicationRegistry.TrackInFlight = true;
+        Application host = endpoints.ServiceProvider.GetService<Application>()
+            ?? throw new InvalidOperationException("app.MapAfterwardDashboard() needs builder.Services.AddAfterward() first.");
+        host.InFlightSet.Track();
+        var api = new DashboardApi(host);
         string page = DashboardPage.Render(pattern);
         group.MapGet("/", (HttpContext context) => DashboardPage.Serve(context, page));
         group.MapGet("/assets/{file}", static (HttpContext context, string file) => DashboardAssets.Serve(context, file));
-        group.MapGet("/api/applications", DashboardApi.Applications);
-        group.MapGet("/api/overview", static (string? app) => DashboardApi.Overview(app));
-        group.MapGet("/api/transactions", static (string? app) => DashboardApi.Transactions(app));
-        group.MapGet("/api/transaction", static (string? app, string? name) => DashboardApi.Transaction(app, name));
-        group.MapGet("/api/inflight", static (string? app) => DashboardApi.InFlight(app));
-        group.MapGet("/api/tasks", static (string? app) => DashboardApi.Tasks(app));
+        group.MapGet("/api/applications", api.Applications);
+        group.MapGet("/api/overview", (string? app) => api.Overview(app));
+        group.MapGet("/api/transactions", (string? app) => api.Transactions(app));
+        group.MapGet("/api/transaction", (string? app, string? name) => api.Transaction(app, name));
+        group.MapGet("/api/inflight", (string? app) => api.InFlight(app));
+        group.MapGet("/api/tasks", (string? app) => api.Tasks(app));
         return group;
     }
 }

@@ -1,6 +1,6 @@
-using Microsoft.AspNetCore.Builder;
+using Afterward;
 
-namespace Afterward;
+namespace Microsoft.AspNetCore.Builder;
 
 /// <summary>Endpoint metadata that makes an endpoint's transactions background (non-web) transactions.</summary>
 public static class AfterwardEndpointConventionBuilderExtensions

@@ -36,8 +36,9 @@ public sealed class AfterwardOptions
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     /// <summary>
-    /// Where the agent logs when no host provides an <see cref="ILoggerFactory"/> (processes that only call
-    /// <see cref="Agent.Initialize"/>). Default: warnings and errors to the console's standard error.
+    /// Where the agent also logs when no host provides an <see cref="ILoggerFactory"/> (processes that only call
+    /// <see cref="Agent.Initialize"/>). Default null: only the <c>Afterward</c> EventSource (read it with
+    /// <c>dotnet-trace</c> or an <c>EventListener</c>); the agent never writes to the console by itself.
     /// </summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 

@@ -13,9 +13,11 @@ namespace Afterward;
 public static partial class Agent
 {
     /// <summary>
-    /// Configures the default application. Optional: the static API works without it. Idempotent: calling it again
-    /// reapplies the options to the application they name (the first name configured stays the default). Starts
-    /// OTLP export when an endpoint is configured (<see cref="OtlpOptions"/>) and no host in the process exports yet.
+    /// Configures the default application of a process without a host. Optional: the static API works without it.
+    /// Idempotent: calling it again reapplies the options to the application they name (the first name configured
+    /// stays the default). The agent reports its own problems through the <c>Afterward</c> EventSource and
+    /// <see cref="AfterwardOptions.LoggerFactory"/> when set. OTLP export needs the Afterward.OpenTelemetry package
+    /// (<c>AfterwardOtlpExport.Start(application)</c>).
     /// </summary>
     /// <param name="configure">Sets the options; null keeps the defaults.</param>
     /// <returns>The configured application.</returns>
@@ -24,17 +26,7 @@ public static partial class Agent
     {
         var options = new AfterwardOptions();
         configure?.Invoke(options);
-        Application application = ApplicationRegistry.Configure(options, hostLoggerFactory: null);
-        try
-        {
-            Export.OtlpExportSession.StartForProcess(application);
-        }
-        catch (Exception ex)
-        {
-            Log.AgentFault(application.Logger, "starting OTLP export", ex);
-        }
-
-        return application;
+        return ApplicationRegistry.Configure(options);
     }
 
     /// <summary>The application of that name, created with the default options if needed; null → the default application.</summary>
@@ -211,11 +203,15 @@ public static partial class Agent
         }
     }
 
-    internal static void ReportFault(string operation, Exception exception)
+    internal static void ReportFault(string operation, Exception exception) =>
+        ReportFault(AgentContext.Transaction?.Application, operation, exception);
+
+    /// <summary>Logs the agent's own fault under <paramref name="application"/> (null → the default one); never throws.</summary>
+    internal static void ReportFault(Application? application, string operation, Exception exception)
     {
         try
         {
-            Log.AgentFault((AgentContext.Transaction?.Application ?? ApplicationRegistry.Get(null)).Logger, operation, exception);
+            Log.AgentFault((application ?? ApplicationRegistry.Get(null)).Logger, operation, exception);
         }
         catch
         {
@@ -224,6 +220,8 @@ public static partial class Agent
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
+    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2026",
+        Justification = "Only names the caller. Where trimming removed the metadata the frame is null and the transaction is named Unnamed; pass name: to avoid it.")]
     private static string CallerName()
     {
         // Frame 0 is this method, frame 1 BackgroundTask, frame 2 its caller.

@@ -8,8 +8,9 @@ namespace Afterward;
 
 /// <summary>
 /// An application that transactions are reported under: its metrics since it started, its harvests (per-interval
-/// deltas) and its background-task counters. Obtain one with <see cref="Agent.Application"/>; there is one per name
-/// in a process.
+/// deltas) and its background-task counters. A host's application is created by its container
+/// (<c>services.AddAfterward()</c>) and stopped with it; <see cref="Agent.Application"/> finds one by name, or
+/// creates one for code that runs without a host.
 /// </summary>
 public sealed class Application
 {
@@ -18,23 +19,27 @@ public sealed class Application
     private readonly ConcurrentDictionary<(string Key, string Value), byte> _loggedOnce = new();
     private readonly ConcurrentQueue<MetricsSnapshot> _harvests = new();
     private readonly Lock _harvestGate = new();
+    private readonly Lock _timerGate = new();
     private AfterwardOptions _options;
+    private ILoggerFactory _loggerFactory;
     private ILogger _logger;
     private ITimer? _timer;
+    private bool _started;
     private DateTimeOffset _lastHarvest;
     private DateTimeOffset _anchorUtc;
     private long _anchorTimestamp;
 
-    internal Application(string name, AfterwardOptions options, ILoggerFactory loggerFactory)
+    internal Application(string name, AfterwardOptions options, ILoggerFactory loggerFactory, bool hosted)
     {
         Name = name;
         _options = options;
+        _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger("Afterward");
+        IsHosted = hosted;
         Metrics = new MetricAggregator(this);
         StartedAt = options.TimeProvider.GetUtcNow();
         _lastHarvest = StartedAt;
         Anchor();
-        StartHarvestTimer();
     }
 
     /// <summary>The application's name.</summary>
@@ -46,11 +51,11 @@ public sealed class Application
     /// <summary>True once a transaction or counter was recorded.</summary>
     public bool HasRecorded => Metrics.HasRecorded;
 
-    /// <summary>The background-task counters of this application.</summary>
-    public BackgroundTaskCounters TaskCounters { get; } = new();
+    /// <summary>The counters of this application's in-memory background tasks, read now.</summary>
+    public BackgroundTaskCounters TaskCounters => TaskCells.Read();
 
-    /// <summary>How OTLP export is doing, when this application started it (see <see cref="OtlpOptions"/>).</summary>
-    public OtlpExportStatus Export { get; } = new();
+    /// <summary>How OTLP export is doing, read now, when this application's host exports (see <see cref="OtlpOptions"/>).</summary>
+    public OtlpExportStatus Export => ExportCells.Read();
 
     /// <summary>The harvests of about the last 30 minutes (each a delta over one <see cref="AfterwardOptions.HarvestInterval"/>), oldest first.</summary>
     public IReadOnlyList<MetricsSnapshot> RecentHarvests => [.. _harvests];
@@ -62,15 +67,29 @@ public sealed class Application
 
     internal ILogger Logger => _logger;
 
+    internal ILoggerFactory LoggerFactory => _loggerFactory;
+
+    /// <summary>True for a host's own application (created by its container), false for one created by static calls.</summary>
+    internal bool IsHosted { get; private set; }
+
+    /// <summary>The host whose request data created this application (<c>afterward.app_name</c>); null otherwise.</summary>
+    internal Application? Host { get; init; }
+
+    /// <summary>The in-memory task counters (the runner of this application's host writes them).</summary>
+    internal Tasks.TaskCounterCells TaskCells { get; } = new();
+
+    /// <summary>What OTLP export writes as it goes.</summary>
+    internal ExportStatusCells ExportCells { get; } = new();
+
+    /// <summary>The transactions started under this application that are running now, while a dashboard tracks them.</summary>
+    internal Transactions.InFlightSet InFlightSet { get; } = new();
+
     internal TimeProvider Time => _options.TimeProvider;
 
     internal MetricAggregator Metrics { get; }
 
     /// <summary>The last 30 minutes in 10-second slots, for the dashboard.</summary>
     internal Timeline Timeline { get; } = new();
-
-    /// <summary>The transactions of this application running now (listed only while a dashboard is mapped in the process).</summary>
-    internal IEnumerable<Transaction> InFlight => ApplicationRegistry.InFlight.Keys.Where(t => t.Application == this);
 
     /// <summary>
     /// The wall-clock time of a <see cref="TimeProvider.GetTimestamp"/> value, from an anchor taken when the options
@@ -113,20 +132,52 @@ public sealed class Application
     /// <inheritdoc/>
     public override string ToString() => Name;
 
-    internal void Configure(AfterwardOptions options, ILoggerFactory? loggerFactory)
+    /// <summary>Starts the harvest timer; called by the host's hosted service, or at creation without a host.</summary>
+    internal void Start()
+    {
+        lock (_timerGate)
+        {
+            _started = true;
+            StartHarvestTimer();
+        }
+    }
+
+    /// <summary>Stops the harvest timer (the host stopped); what was recorded stays readable.</summary>
+    internal void Stop()
+    {
+        lock (_timerGate)
+        {
+            _started = false;
+            _timer?.Dispose();
+            _timer = null;
+        }
+    }
+
+    internal void Configure(AfterwardOptions options, ILoggerFactory loggerFactory)
     {
         bool timerChanged = options.HarvestInterval != _options.HarvestInterval || options.TimeProvider != _options.TimeProvider;
         _options = options;
-        if (loggerFactory is not null)
-        {
-            _logger = loggerFactory.CreateLogger("Afterward");
-        }
-
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger("Afterward");
         if (timerChanged)
         {
             Anchor();
-            StartHarvestTimer();
+            lock (_timerGate)
+            {
+                if (_started)
+                {
+                    StartHarvestTimer();
+                }
+            }
         }
+    }
+
+    /// <summary>A host takes over an application that static calls created before it started.</summary>
+    internal void Adopt(AfterwardOptions options, ILoggerFactory loggerFactory)
+    {
+        IsHosted = true;
+        Stop();
+        Configure(options, loggerFactory);
     }
 
     internal Transaction StartTransaction(TransactionKind kind, string? name, string? group, Activity? requestActivity = null, ActivityContext link = default)
@@ -195,6 +246,7 @@ public sealed class Application
 
     private void StartHarvestTimer()
     {
+        // Callers hold _timerGate.
         _timer?.Dispose();
         TimeSpan interval = _options.HarvestInterval;
         _timer = _options.TimeProvider.CreateTimer(static state => ((Application)state!).HarvestSafely(), this, interval, interval);

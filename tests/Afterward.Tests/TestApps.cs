@@ -10,7 +10,7 @@ internal static class TestApps
         var time = new ManualTimeProvider();
         var options = new AfterwardOptions { AppName = "test-" + Guid.NewGuid().ToString("N"), TimeProvider = time };
         configure?.Invoke(options);
-        return (ApplicationRegistry.Configure(options, null), time);
+        return (ApplicationRegistry.Configure(options), time);
     }
 
     /// <summary>Starts a web transaction the way the ASP.NET Core middleware does.</summary>

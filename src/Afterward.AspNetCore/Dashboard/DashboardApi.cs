@@ -5,8 +5,11 @@ using Microsoft.AspNetCore.Http;
 
 namespace Afterward.AspNetCore.Dashboard;
 
-/// <summary>The dashboard's JSON API; field names are part of the contract (PRODUCT.md §2 Dashboard).</summary>
-internal static class DashboardApi
+/// <summary>
+/// The dashboard's JSON API over its host's application and every application of the process found by name;
+/// field names are part of the contract (PRODUCT.md §2 Dashboard).
+/// </summary>
+internal sealed class DashboardApi(Application host)
 {
     private const int MaxRows = 500;
     private const int MaxInFlightRows = 200;
@@ -18,10 +21,10 @@ internal static class DashboardApi
     /// </summary>
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { Encoder = JavaScriptEncoder.Default };
 
-    public static IResult Applications() =>
+    public IResult Applications() =>
         Json(Agent.Applications().Select(static a => new ApplicationRow(a.Name)).ToArray());
 
-    public static IResult Transactions(string? app)
+    public IResult Transactions(string? app)
     {
         if (Invalid(app) is { } invalid)
         {
@@ -37,7 +40,7 @@ internal static class DashboardApi
         return Json(new TransactionsResponse(Rows(summaries, TransactionKind.Web), Rows(summaries, TransactionKind.Background)));
     }
 
-    public static IResult Tasks(string? app)
+    public IResult Tasks(string? app)
     {
         if (Invalid(app) is { } invalid)
         {
@@ -73,9 +76,8 @@ internal static class DashboardApi
             : null;
     }
 
-    /// <summary>Blank → the default application (the host's); otherwise the one of that exact name.</summary>
     /// <summary>The figures of the last 30 minutes (or since start) and their 10-second timeline, for the cards and charts.</summary>
-    public static IResult Overview(string? app)
+    public IResult Overview(string? app)
     {
         if (Invalid(app) is { } invalid)
         {
@@ -132,7 +134,7 @@ internal static class DashboardApi
     }
 
     /// <summary>One transaction: totals, percentiles, histogram and the slowest recent traces with their segments.</summary>
-    public static IResult Transaction(string? app, string? name)
+    public IResult Transaction(string? app, string? name)
     {
         if (Invalid(app) is { } invalid)
         {
@@ -170,7 +172,7 @@ internal static class DashboardApi
     }
 
     /// <summary>Transactions running now, oldest first, flagged when older than MaxTransactionDuration.</summary>
-    public static IResult InFlight(string? app)
+    public IResult InFlight(string? app)
     {
         if (Invalid(app) is { } invalid)
         {
@@ -183,7 +185,10 @@ internal static class DashboardApi
         }
 
         TimeSpan limit = application.Options.MaxTransactionDuration;
-        Afterward.Transaction[] running = [.. application.InFlight.Where(static t => !t.IsIgnored)];
+        // Requests start under the host's application (and may report under another); tasks under their own.
+        application.InFlightSet.Track();
+        IEnumerable<Afterward.Transaction> started = application == host ? host.InFlightSet.Running : host.InFlightSet.Running.Concat(application.InFlightSet.Running);
+        Afterward.Transaction[] running = [.. started.Distinct().Where(t => !t.IsIgnored && !t.IsEnded && t.Application == application)];
         InFlightRow[] rows =
         [
             .. running.Select(static t => (Transaction: t, Age: t.Elapsed))
@@ -201,16 +206,15 @@ internal static class DashboardApi
 
     private static double Score(long satisfying, long tolerating, long count) => Math.Round((satisfying + tolerating / 2.0) / count, 3);
 
-    private static Application? Find(string? app)
+    /// <summary>Blank → the host's application; otherwise the one of that exact name that has recorded something.</summary>
+    private Application? Find(string? app)
     {
-        IReadOnlyList<Application> applications = Agent.Applications();
         if (string.IsNullOrWhiteSpace(app))
         {
-            string preferred = ApplicationRegistry.DefaultName;
-            return applications.FirstOrDefault(a => a.Name == preferred) ?? applications.FirstOrDefault();
+            return host;
         }
 
-        return applications.FirstOrDefault(a => a.Name == app);
+        return app == host.Name ? host : Agent.Applications().FirstOrDefault(a => a.Name == app);
     }
 
     private static IResult UnknownApplication(string? app) =>

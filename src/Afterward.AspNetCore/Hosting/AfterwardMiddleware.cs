@@ -80,7 +80,7 @@ internal sealed class AfterwardMiddleware(RequestDelegate next, Application appl
                 ApplyEndpoint(context, endpoint, transaction);
             }
 
-            RequestItems.Apply(context, transaction);
+            RequestItems.Apply(context, transaction, application);
             if (context.Response.StatusCode >= 500)
             {
                 transaction.NoticeError(null);
@@ -89,16 +89,17 @@ internal sealed class AfterwardMiddleware(RequestDelegate next, Application appl
             List<TaskItem>? tasks = transaction.TakeTasks();
             if (tasks is not null)
             {
+                Activity? activity = context.Features.Get<IHttpActivityFeature>()?.Activity;
+                string traceId = activity?.TraceId.ToHexString() ?? context.TraceIdentifier;
+                var handOff = new TaskHandOff(runner, tasks, activity?.Context ?? default, traceId, application.Time);
                 if (failed)
                 {
-                    runner.Skip(tasks, transaction.MetricName);
+                    handOff.Skip(transaction.MetricName);
                 }
                 else
                 {
-                    Activity? activity = context.Features.Get<IHttpActivityFeature>()?.Activity;
-                    string traceId = activity?.TraceId.ToHexString() ?? context.TraceIdentifier;
-                    var handOff = new HandOff(runner, tasks, activity?.Context ?? default, traceId);
-                    context.Response.OnCompleted(static state => ((HandOff)state).EnqueueAsync(), handOff);
+                    // Runs in Response.OnCompleted: only queues the tasks (waiting only if the queue is full), never runs them.
+                    context.Response.OnCompleted(static state => ((TaskHandOff)state).DispatchAsync(), handOff);
                 }
             }
         }
@@ -132,16 +133,6 @@ internal sealed class AfterwardMiddleware(RequestDelegate next, Application appl
             {
                 transaction.Application = Agent.Application(attribute.Application);
             }
-        }
-    }
-
-    /// <summary>Runs in <c>Response.OnCompleted</c>: only queues the tasks (waiting only if the queue is full), never runs them.</summary>
-    private sealed class HandOff(BackgroundTaskRunner runner, List<TaskItem> tasks, ActivityContext link, string traceId)
-    {
-        public Task EnqueueAsync()
-        {
-            ValueTask queued = runner.EnqueueAsync(tasks, link, traceId);
-            return queued.IsCompletedSuccessfully ? Task.CompletedTask : queued.AsTask();
         }
     }
 }

@@ -6,7 +6,7 @@ namespace Afterward.AspNetCore.Hosting;
 /// <summary>Reads the per-request <see cref="AfterwardKeys"/> from <c>HttpContext.Items</c> without creating it.</summary>
 internal static class RequestItems
 {
-    public static void Apply(HttpContext context, Transaction transaction)
+    public static void Apply(HttpContext context, Transaction transaction, Application host)
     {
         // Only look when something already used Items: reading HttpContext.Items would allocate it on every request.
         if (context.Features.Get<IItemsFeature>()?.Items is not { Count: > 0 } items)
@@ -31,7 +31,7 @@ internal static class RequestItems
 
         if (items.TryGetValue(AfterwardKeys.AppName, out object? appName) && appName is not null)
         {
-            if (appName is string name && ApplicationRegistry.TryGetForRequest(name.Trim(), out Application? application))
+            if (appName is string name && ApplicationRegistry.TryGetForRequest(name.Trim(), host, out Application? application))
             {
                 transaction.Application = application;
             }

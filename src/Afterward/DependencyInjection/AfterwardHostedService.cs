@@ -1,46 +1,62 @@
-using Afterward.Export;
 using Afterward.Tasks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using OpenTelemetry.Metrics;
-using OpenTelemetry.Trace;
 
 namespace Afterward.DependencyInjection;
 
 /// <summary>
-/// Starts OTLP export before anything else (so the first request is exported), and at shutdown drains the task
-/// runner after every other hosted service (the web server included) has stopped, so that no response can schedule
-/// work after the drain began; then exports what is left.
+/// The owner of a host's Afterward state. Starts the application's harvest timer and OTLP export before anything
+/// else (so the first request is exported), then the task dispatchers; at shutdown drains every dispatcher after
+/// every other hosted service (the web server included) has stopped, so that no response can schedule work after
+/// the drain began; then exports what is left and stops the timer. Disposed with the container.
 /// </summary>
 internal sealed class AfterwardHostedService(
     Application application,
-    BackgroundTaskRunner runner,
+    IEnumerable<ITaskDispatcher> dispatchers,
     IServiceProvider services,
-    IConfiguration? configuration = null) : IHostedLifecycleService
+    IConfiguration? configuration = null) : IHostedLifecycleService, IDisposable
 {
     private static readonly TimeSpan ExportShutdownBudget = TimeSpan.FromSeconds(5);
 
-    private OtlpExportSession? _export;
+    private readonly ITaskDispatcher[] _dispatchers = [.. dispatchers];
+    private IAfterwardExporter? _exporter;
+    private IExportSession? _export;
 
     public Application Application { get; } = application;
 
+    /// <summary>
+    /// Uses <paramref name="exporter"/> unless one is registered in DI already: how a web app gets OTLP export from
+    /// <c>UseAfterward()</c> without registering anything.
+    /// </summary>
+    public void UseExporter(IAfterwardExporter exporter) => _exporter ??= exporter;
+
     public Task StartingAsync(CancellationToken cancellationToken)
     {
+        Application.Start();
         try
         {
-            StartExport();
+            IAfterwardExporter? exporter = services.GetService<IAfterwardExporter>() ?? _exporter;
+            _export = exporter?.Start(Application, services, Variable);
         }
         catch (Exception ex)
         {
             // A broken exporter setup costs telemetry, never the application's start.
-            Log.AgentFault(Application.Logger, "starting OTLP export", ex);
+            Agent.ReportFault(Application, "starting OTLP export", ex);
         }
 
         return Task.CompletedTask;
     }
 
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (ITaskDispatcher dispatcher in _dispatchers)
+        {
+            dispatcher.Start();
+        }
+
+        return Task.CompletedTask;
+    }
 
     public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -53,33 +69,44 @@ internal sealed class AfterwardHostedService(
     {
         try
         {
-            await runner.StopAsync(cancellationToken).ConfigureAwait(false);
+            var stops = new Task[_dispatchers.Length];
+            for (int i = 0; i < stops.Length; i++)
+            {
+                stops[i] = _dispatchers[i].StopAsync(cancellationToken);
+            }
+
+            await Task.WhenAll(stops).ConfigureAwait(false);
         }
         finally
         {
-            if (_export is { } export)
-            {
-                _export = null;
-                Task flush = Task.Run(() => export.Shutdown(ExportShutdownBudget), CancellationToken.None);
-                try
-                {
-                    await flush.WaitAsync(cancellationToken).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    // The host's deadline came first: what is still queued is lost, the shutdown is not delayed.
-                }
-            }
+            await FlushExportAsync(cancellationToken).ConfigureAwait(false);
+            Application.Stop();
         }
     }
 
-    private void StartExport()
+    public void Dispose()
     {
-        // If the application built its own providers through DI, it exports; a second exporter would send everything twice.
-        var registered = services.GetService<IServiceProviderIsService>();
-        _export = OtlpExportSession.Start(Application, Variable,
-            appOwnsTracer: registered?.IsService(typeof(TracerProvider)) == true,
-            appOwnsMeter: registered?.IsService(typeof(MeterProvider)) == true);
+        // A host disposed without being stopped (a failed start) still releases its timer and exporter.
+        Interlocked.Exchange(ref _export, null)?.Shutdown(TimeSpan.Zero);
+        Application.Stop();
+    }
+
+    private async Task FlushExportAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _export, null) is not { } export)
+        {
+            return;
+        }
+
+        Task flush = Task.Run(() => export.Shutdown(ExportShutdownBudget), CancellationToken.None);
+        try
+        {
+            await flush.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The host's deadline came first: what is still queued is lost, the shutdown is not delayed.
+        }
     }
 
     /// <summary>The host's configuration (environment variables, command line, appsettings), then the process environment.</summary>

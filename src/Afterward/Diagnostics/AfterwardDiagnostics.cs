@@ -41,11 +41,11 @@ internal static class AfterwardDiagnostics
 
     public static string KindValue(TransactionKind kind) => kind == TransactionKind.Web ? "web" : "background";
 
-    private static IEnumerable<Measurement<long>> Observe(Func<BackgroundTaskCounters, long> read)
+    private static IEnumerable<Measurement<long>> Observe(Func<Tasks.TaskCounterCells, long> read)
     {
         foreach (Application application in ApplicationRegistry.All)
         {
-            yield return new Measurement<long>(read(application.TaskCounters), new KeyValuePair<string, object?>(AppTag, application.Name));
+            yield return new Measurement<long>(read(application.TaskCells), new KeyValuePair<string, object?>(AppTag, application.Name));
         }
     }
 }

@@ -3,31 +3,34 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using Afterward.Transactions;
 using Microsoft.Extensions.DependencyInjection;
-using Polly;
-using Polly.Retry;
-using Polly.Timeout;
 
 namespace Afterward.Tasks;
 
 /// <summary>
-/// Runs task lists after their responses: a bounded queue (writers wait when it is full), and
+/// The in-memory dispatcher: a bounded queue of task lists (writers wait when it is full) and
 /// <see cref="BackgroundTaskOptions.MaxConcurrency"/> workers, each running one list at a time, its tasks in order,
-/// in a fresh DI scope. Stopping drains the queue until the host's deadline, then cancels and reports what is left.
+/// in a fresh DI scope. Stopping drains the queue until the host's deadline, then cancels and reports what is left
+/// as abandoned. Running a task is <see cref="TaskExecution"/>'s; counting and logging is <see cref="TaskAccounting"/>'s.
 /// </summary>
-internal sealed class BackgroundTaskRunner : IAsyncDisposable
+internal sealed class BackgroundTaskRunner : ITaskDispatcher, IAsyncDisposable
 {
+    internal const string MemoryBackend = "memory";
+
     private static readonly TimeSpan CancellationGrace = TimeSpan.FromMilliseconds(250);
 
     private readonly Application _application;
     private readonly IServiceScopeFactory _scopes;
     private readonly BackgroundTaskOptions _options;
+    private readonly TimeProvider _time;
     private readonly Channel<TaskBatch> _queue;
     private readonly CancellationTokenSource _abandon = new();
     private readonly WorkerSlot[] _slots;
     private readonly Task[] _workers;
-    private readonly ConcurrentDictionary<(int, long, long), ResiliencePipeline> _pipelines = new();
-    private readonly ITimer _longTaskMonitor;
+    private readonly TaskAccounting _accounting;
+    private readonly TaskExecution _execution;
     private readonly ConcurrentQueue<string> _abandonedNames = new();
+    private ITimer? _longTaskMonitor;
+    private int _started;
     private int _stopped;
 
     public BackgroundTaskRunner(Application application, IServiceScopeFactory scopes)
@@ -35,6 +38,7 @@ internal sealed class BackgroundTaskRunner : IAsyncDisposable
         _application = application;
         _scopes = scopes;
         _options = application.Options.BackgroundTasks;
+        _time = application.Time;
         _queue = Channel.CreateBounded<TaskBatch>(new BoundedChannelOptions(_options.QueueCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
@@ -43,8 +47,30 @@ internal sealed class BackgroundTaskRunner : IAsyncDisposable
         });
         _slots = new WorkerSlot[_options.MaxConcurrency];
         _workers = new Task[_options.MaxConcurrency];
+        Array.Fill(_workers, Task.CompletedTask);
+        _accounting = new TaskAccounting(application, application.TaskCells);
+        _execution = new TaskExecution(_options, _time, _accounting, _abandon.Token);
+    }
 
-        // Workers must not inherit the execution context of whoever created the runner (a request, a transaction).
+    public string Backend => MemoryBackend;
+
+    public Application Application => _application;
+
+    public TaskCounterCells Counters => _accounting.Counters;
+
+    internal TaskAccounting Accounting => _accounting;
+
+    internal TaskExecution Execution => _execution;
+
+    /// <summary>Starts the workers and the long-task monitor; idempotent.</summary>
+    public void Start()
+    {
+        if (Interlocked.Exchange(ref _started, 1) != 0 || Volatile.Read(ref _stopped) != 0)
+        {
+            return;
+        }
+
+        // Workers must not inherit the execution context of whoever started the runner (a request, a transaction).
         using (ExecutionContext.SuppressFlow())
         {
             for (int i = 0; i < _workers.Length; i++)
@@ -54,18 +80,103 @@ internal sealed class BackgroundTaskRunner : IAsyncDisposable
             }
 
             TimeSpan period = TimeSpan.FromTicks(Math.Clamp(_options.LongTaskWarning.Ticks / 4, TimeSpan.TicksPerMillisecond * 50, TimeSpan.TicksPerSecond));
-            _longTaskMonitor = application.Time.CreateTimer(static s => ((BackgroundTaskRunner)s!).WarnLongTasks(), this, period, period);
+            _longTaskMonitor = _time.CreateTimer(static s => ((BackgroundTaskRunner)s!).WarnLongTasks(), this, period, period);
         }
     }
 
-    public Application Application => _application;
-
     /// <summary>Queues a request's tasks; waits for room when the queue is full (backpressure).</summary>
-    public ValueTask EnqueueAsync(List<TaskItem> items, ActivityContext link, string traceId)
+    public ValueTask DispatchAsync(TaskBatch batch)
     {
-        var batch = new TaskBatch(items, link, traceId, _application.Time.GetTimestamp());
-        _application.TaskCounters.AddQueued(items.Count);
+        Counters.AddQueued(batch.Items.Count);
         return _queue.Writer.TryWrite(batch) ? default : EnqueueSlowAsync(batch);
+    }
+
+    /// <summary>Queues a request's tasks (the middleware's hand-off after the response).</summary>
+    public ValueTask EnqueueAsync(List<TaskItem> items, ActivityContext link, string traceId) =>
+        DispatchAsync(new TaskBatch(items, link, traceId, _time.GetTimestamp()));
+
+    /// <summary>Records tasks that will not run because their handler failed.</summary>
+    public void Skip(TaskBatch batch, string transactionName) => _accounting.Skipped(batch.Items, transactionName);
+
+    /// <summary>
+    /// Stops accepting work and waits for queued and running tasks until <paramref name="deadline"/> fires; then
+    /// cancels their tokens, waits a short grace, and logs what is left as abandoned by name and count.
+    /// </summary>
+    public async Task<ShutdownReport> StopAsync(CancellationToken deadline)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return new ShutdownReport(Backend, 0, 0);
+        }
+
+        _queue.Writer.TryComplete();
+        long pending = Counters.Queued + Counters.Running;
+        if (pending > 0)
+        {
+            _accounting.Draining(pending);
+        }
+
+        int abandoned = 0;
+        Task all = Task.WhenAll(_workers);
+        try
+        {
+            await all.WaitAsync(deadline).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            await _abandon.CancelAsync().ConfigureAwait(false);
+            while (_queue.Reader.TryRead(out TaskBatch? batch))
+            {
+                Counters.AbandonedQueued(batch.Items.Count);
+                _accounting.Abandoned(batch.Items.Count);
+                foreach (TaskItem item in batch.Items)
+                {
+                    _abandonedNames.Enqueue(item.Identity.Name);
+                }
+            }
+
+            try
+            {
+                await all.WaitAsync(CancellationGrace, _time).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Tasks that ignore their token keep running; they are reported below and the host goes on stopping.
+            }
+
+            foreach (WorkerSlot? slot in _slots)
+            {
+                if (slot is null)
+                {
+                    continue;
+                }
+
+                (int running, int queued) = slot.Report(_abandonedNames);
+                for (int i = 0; i < running; i++)
+                {
+                    Counters.AbandonedRunning();
+                }
+
+                Counters.AbandonedQueued(queued);
+                _accounting.Abandoned(running + queued);
+            }
+
+            string[] names = [.. _abandonedNames];
+            abandoned = names.Length;
+            _accounting.ReportAbandoned(names);
+        }
+        finally
+        {
+            _longTaskMonitor?.Dispose();
+        }
+
+        return new ShutdownReport(Backend, abandoned, 0);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(new CancellationToken(canceled: true)).ConfigureAwait(false);
+        _abandon.Dispose();
     }
 
     private async ValueTask EnqueueSlowAsync(TaskBatch batch)
@@ -77,87 +188,10 @@ internal sealed class BackgroundTaskRunner : IAsyncDisposable
         catch (ChannelClosedException)
         {
             // Scheduled after shutdown began: it can never run; say so rather than drop it silently.
-            _application.TaskCounters.AbandonedQueued(batch.Items.Count);
-            TaskLog.TasksAbandoned(_application.Logger, batch.Items.Count, string.Join(", ", batch.Items.Select(static i => i.Identity.Name)));
+            Counters.AbandonedQueued(batch.Items.Count);
+            _accounting.Abandoned(batch.Items.Count);
+            _accounting.ReportAbandoned([.. batch.Items.Select(static i => i.Identity.Name)]);
         }
-    }
-
-    /// <summary>Records tasks that will not run because their handler failed.</summary>
-    public void Skip(List<TaskItem> items, string transactionName)
-    {
-        _application.TaskCounters.AddSkipped(items.Count);
-        CountOutcome("skipped", items.Count);
-        TaskLog.TasksSkipped(_application.Logger, transactionName, items.Count, string.Join(", ", items.Select(static i => i.Identity.Name)));
-    }
-
-    /// <summary>
-    /// Stops accepting work and waits for queued and running tasks until <paramref name="deadline"/> fires; then
-    /// cancels their tokens, waits a short grace, and logs what is left as abandoned by name and count.
-    /// </summary>
-    public async Task StopAsync(CancellationToken deadline)
-    {
-        if (Interlocked.Exchange(ref _stopped, 1) != 0)
-        {
-            return;
-        }
-
-        _queue.Writer.TryComplete();
-        long pending = _application.TaskCounters.Queued + _application.TaskCounters.Running;
-        if (pending > 0)
-        {
-            TaskLog.Draining(_application.Logger, pending);
-        }
-
-        Task all = Task.WhenAll(_workers);
-        try
-        {
-            await all.WaitAsync(deadline).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            await _abandon.CancelAsync().ConfigureAwait(false);
-            while (_queue.Reader.TryRead(out TaskBatch? batch))
-            {
-                _application.TaskCounters.AbandonedQueued(batch.Items.Count);
-                foreach (TaskItem item in batch.Items)
-                {
-                    _abandonedNames.Enqueue(item.Identity.Name);
-                }
-            }
-
-            try
-            {
-                await all.WaitAsync(CancellationGrace, _application.Time).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                // Tasks that ignore their token keep running; they are reported below and the host goes on stopping.
-            }
-
-            foreach (WorkerSlot slot in _slots)
-            {
-                (int running, int queued) = slot.Report(_abandonedNames);
-                for (int i = 0; i < running; i++)
-                {
-                    _application.TaskCounters.AbandonedRunning();
-                }
-
-                _application.TaskCounters.AbandonedQueued(queued);
-                CountOutcome("abandoned", running + queued);
-            }
-
-            ReportAbandoned([.. _abandonedNames]);
-        }
-        finally
-        {
-            _longTaskMonitor.Dispose();
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await StopAsync(new CancellationToken(canceled: true)).ConfigureAwait(false);
-        _abandon.Dispose();
     }
 
     private async Task WorkAsync(WorkerSlot slot)
@@ -174,7 +208,7 @@ internal sealed class BackgroundTaskRunner : IAsyncDisposable
                 catch (Exception ex)
                 {
                     // Only the agent's own faults reach here: a task's exception is handled per task.
-                    Log.AgentFault(_application.Logger, "running background tasks", ex);
+                    _accounting.Fault("running background tasks", ex);
                 }
             }
         }
@@ -186,69 +220,76 @@ internal sealed class BackgroundTaskRunner : IAsyncDisposable
         slot.BeginBatch(batch.Items);
         try
         {
-            List<TaskItem> items = batch.Items;
-            for (int i = 0; i < items.Count; i++)
+            while (!_abandon.IsCancellationRequested && slot.TryTakeNext(out TaskItem item, out _))
             {
-                if (_abandon.IsCancellationRequested)
-                {
-                    // The deadline passed while this list was running: the rest never starts.
-                    int rest = slot.AbandonRest(_abandonedNames);
-                    _application.TaskCounters.AbandonedQueued(rest);
-                    CountOutcome("abandoned", rest);
-                    return;
-                }
+                await RunTaskAsync(item, batch, scope.ServiceProvider, slot).ConfigureAwait(false);
+            }
 
-                await RunTaskAsync(items[i], i, batch, scope.ServiceProvider, slot).ConfigureAwait(false);
+            if (_abandon.IsCancellationRequested)
+            {
+                // The deadline passed while this list was running: the rest never starts.
+                int rest = slot.AbandonRest(_abandonedNames);
+                Counters.AbandonedQueued(rest);
+                _accounting.Abandoned(rest);
             }
         }
         finally
         {
             slot.EndBatch();
-            await scope.DisposeAsync().ConfigureAwait(false);
+            await DisposeScopeAsync(scope, batch, slot).ConfigureAwait(false);
         }
     }
 
-    private async Task RunTaskAsync(TaskItem item, int index, TaskBatch batch, IServiceProvider services, WorkerSlot slot)
+    /// <summary>
+    /// Disposes the list's scope, bounded by <see cref="BackgroundTaskOptions.LongTaskWarning"/>: a service whose
+    /// disposal hangs is reported and left behind rather than holding the worker for ever.
+    /// </summary>
+    private async Task DisposeScopeAsync(AsyncServiceScope scope, TaskBatch batch, WorkerSlot slot)
     {
-        BackgroundTaskCounters counters = _application.TaskCounters;
+        slot.BeginDisposal(batch.Items.Count == 1 ? batch.Items[0].Identity.Name : batch.Items.Count + " tasks", _time.GetTimestamp());
+        try
+        {
+            await scope.DisposeAsync().AsTask().WaitAsync(_options.LongTaskWarning, _time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            _accounting.ScopeDisposalHung(TaskAccounting.Names(batch.Items), _options.LongTaskWarning);
+        }
+        catch (Exception ex)
+        {
+            _accounting.ScopeDisposalFailed(TaskAccounting.Names(batch.Items), ex);
+        }
+        finally
+        {
+            slot.EndDisposal();
+        }
+    }
+
+    private async Task RunTaskAsync(TaskItem item, TaskBatch batch, IServiceProvider services, WorkerSlot slot)
+    {
         TaskIdentity identity = item.Identity;
-        counters.Started();
-        TimeProvider time = _application.Time;
-        TimeSpan queueWait = time.GetElapsedTime(batch.EnqueuedTimestamp);
+        Counters.Started();
         Transaction transaction = (identity.Application ?? _application).StartTransaction(
             TransactionKind.Background, identity.Name, identity.Group, link: batch.Link);
-        transaction.QueueWait = queueWait;
+        transaction.QueueWait = _time.GetElapsedTime(batch.EnqueuedTimestamp);
 
         // A running task may schedule follow-ups: they run after the rest of its list, on this worker (never back
         // through the bounded queue, which a worker could not wait on without risking a deadlock).
         transaction.AcceptTasks();
         TransactionScope scope = TransactionScope.Owner(transaction);
-        slot.BeginTask(index, transaction.Name, time.GetTimestamp());
+        slot.BeginTask(transaction.Name, _time.GetTimestamp());
         try
         {
-            ResiliencePipeline? pipeline = PipelineFor(item);
-            if (pipeline is null)
-            {
-                await item.Invoke(services, _abandon.Token).ConfigureAwait(false);
-            }
-            else
-            {
-                await pipeline.ExecuteAsync(
-                    static (state, token) => state.Item.Invoke(state.Services, token),
-                    (Item: item, Services: services),
-                    _abandon.Token).ConfigureAwait(false);
-            }
-
+            await _execution.RunAsync(item, services).ConfigureAwait(false);
             if (slot.EndTask())
             {
-                counters.Completed1();
-                CountOutcome("completed", 1);
+                _accounting.Completed();
             }
 
             if (transaction.TakeTasks() is { } followUps)
             {
-                counters.AddQueued(followUps.Count);
-                slot.Append(batch.Items, followUps);
+                Counters.AddQueued(followUps.Count);
+                slot.Append(followUps);
             }
         }
         catch (OperationCanceledException) when (_abandon.IsCancellationRequested)
@@ -256,9 +297,9 @@ internal sealed class BackgroundTaskRunner : IAsyncDisposable
             transaction.NoticeError(null);
             if (transaction.TakeTasks() is { } followUps)
             {
-                counters.AddQueued(followUps.Count);
-                counters.AbandonedQueued(followUps.Count);
-                CountOutcome("abandoned", followUps.Count);
+                Counters.AddQueued(followUps.Count);
+                Counters.AbandonedQueued(followUps.Count);
+                _accounting.Abandoned(followUps.Count);
                 foreach (TaskItem followUp in followUps)
                 {
                     _abandonedNames.Enqueue(followUp.Identity.Name);
@@ -267,24 +308,22 @@ internal sealed class BackgroundTaskRunner : IAsyncDisposable
 
             if (slot.AbandonCurrent(_abandonedNames))
             {
-                counters.AbandonedRunning();
-                CountOutcome("abandoned", 1);
+                Counters.AbandonedRunning();
+                _accounting.Abandoned(1);
             }
         }
         catch (Exception ex)
         {
             transaction.NoticeError(ex);
-            TaskLog.TaskFailed(_application.Logger, transaction.Name, batch.TraceId, ex);
             if (transaction.TakeTasks() is { } followUps)
             {
                 // Like a handler that throws after AddTask: the follow-ups of a failed task do not run.
-                Skip(followUps, transaction.Name);
+                _accounting.Skipped(followUps, transaction.Name);
             }
 
             if (slot.EndTask())
             {
-                counters.Failed1(new TaskFailure(transaction.Name, ex.GetType().FullName ?? ex.GetType().Name, ex.Message, time.GetUtcNow()));
-                CountOutcome("failed", 1);
+                _accounting.Failed(transaction.Name, batch.TraceId, ex, _time.GetUtcNow());
             }
         }
         finally
@@ -293,76 +332,23 @@ internal sealed class BackgroundTaskRunner : IAsyncDisposable
         }
     }
 
-    private ResiliencePipeline? PipelineFor(TaskItem item)
-    {
-        int retries = item.MaxRetries ?? _options.MaxRetries;
-        TimeSpan? timeout = item.Timeout ?? _options.Timeout;
-        if (retries == 0 && timeout is null)
-        {
-            return null;
-        }
-
-        TimeSpan delay = item.RetryDelay ?? _options.RetryDelay;
-        return _pipelines.GetOrAdd((retries, delay.Ticks, timeout?.Ticks ?? 0), static (key, runner) => runner.BuildPipeline(key.Item1, TimeSpan.FromTicks(key.Item2), key.Item3), this);
-    }
-
-    private ResiliencePipeline BuildPipeline(int retries, TimeSpan delay, long timeoutTicks)
-    {
-        var builder = new ResiliencePipelineBuilder { TimeProvider = _application.Time };
-        if (retries > 0)
-        {
-            builder.AddRetry(new RetryStrategyOptions
-            {
-                MaxRetryAttempts = retries,
-                Delay = delay,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is not null && !_abandon.IsCancellationRequested),
-                OnRetry = args =>
-                {
-                    _application.TaskCounters.Retry();
-                    CountOutcome("retried", 1);
-                    TaskLog.TaskRetrying(_application.Logger, Agent.CurrentTransaction?.Name ?? "?", args.AttemptNumber + 1, args.RetryDelay, args.Outcome.Exception);
-                    return default;
-                },
-            });
-        }
-
-        if (timeoutTicks > 0)
-        {
-            builder.AddTimeout(new TimeoutStrategyOptions { Timeout = TimeSpan.FromTicks(timeoutTicks) });
-        }
-
-        return builder.Build();
-    }
-
     private void WarnLongTasks()
     {
-        long now = _application.Time.GetTimestamp();
-        foreach (WorkerSlot slot in _slots)
+        try
         {
-            if (slot.ShouldWarn(now, _options.LongTaskWarning, _application.Time) is { } name)
+            long now = _time.GetTimestamp();
+            foreach (WorkerSlot? slot in _slots)
             {
-                TaskLog.LongRunningTask(_application.Logger, name, _options.LongTaskWarning);
+                if (slot?.ShouldWarn(now, _options.LongTaskWarning, _time) is { } name)
+                {
+                    _accounting.LongRunning(name, _options.LongTaskWarning);
+                }
             }
         }
-    }
-
-    private void ReportAbandoned(string[] names)
-    {
-        if (names.Length > 0)
+        catch (Exception ex)
         {
-            TaskLog.TasksAbandoned(_application.Logger, names.Length, string.Join(", ", names));
-        }
-    }
-
-    private void CountOutcome(string outcome, long count)
-    {
-        if (AfterwardDiagnostics.Tasks.Enabled)
-        {
-            AfterwardDiagnostics.Tasks.Add(count,
-                new KeyValuePair<string, object?>(AfterwardDiagnostics.OutcomeTag, outcome),
-                new KeyValuePair<string, object?>(AfterwardDiagnostics.AppTag, _application.Name));
+            // A timer callback that throws would take the process down.
+            _accounting.Fault("checking for long-running tasks", ex);
         }
     }
 }

@@ -6,12 +6,13 @@ internal sealed class PendingTasks
     /// <summary>The list of a request that added nothing before its response: already closed.</summary>
     public static readonly PendingTasks Closed = CreateClosed();
 
+    private readonly Lock _gate = new();
     private List<TaskItem>? _items;
     private bool _closed;
 
     public void Add(TaskItem item)
     {
-        lock (this)
+        lock (_gate)
         {
             if (_closed)
             {
@@ -34,7 +35,7 @@ internal sealed class PendingTasks
     /// <summary>Closes the list and returns what was added (null when nothing).</summary>
     public List<TaskItem>? Close()
     {
-        lock (this)
+        lock (_gate)
         {
             _closed = true;
             return _items;

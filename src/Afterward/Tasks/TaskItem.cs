@@ -1,15 +1,40 @@
+using System.Diagnostics;
 using Afterward.Transactions;
 
 namespace Afterward.Tasks;
 
-/// <summary>One task added with <c>BackgroundTasks.AddTask</c>: its invoker (arguments already captured) and settings.</summary>
-internal sealed class TaskItem(Delegate callable, Func<IServiceProvider, CancellationToken, ValueTask> invoke)
+/// <summary>
+/// One task a request added: an in-memory invoker with its arguments captured (<c>BackgroundTasks.AddTask</c>), or
+/// a task another backend already stored (<see cref="Backend"/> and <see cref="State"/>, e.g. a durable task's id).
+/// </summary>
+internal sealed class TaskItem
 {
     private TaskIdentity? _identity;
 
-    public Delegate Callable { get; } = callable;
+    public TaskItem(Delegate callable, Func<IServiceProvider, CancellationToken, ValueTask> invoke)
+    {
+        Callable = callable;
+        Invoke = invoke;
+    }
 
-    public Func<IServiceProvider, CancellationToken, ValueTask> Invoke { get; } = invoke;
+    public TaskItem(ITaskDispatcher backend, string name, string group, object state)
+    {
+        Backend = backend;
+        Name = name;
+        Group = group;
+        State = state;
+        Invoke = static (_, _) => default;
+    }
+
+    public Delegate? Callable { get; }
+
+    public Func<IServiceProvider, CancellationToken, ValueTask> Invoke { get; }
+
+    /// <summary>The dispatcher of a task stored elsewhere; null for in-memory tasks (the host's runner).</summary>
+    public ITaskDispatcher? Backend { get; }
+
+    /// <summary>What <see cref="Backend"/> needs to find the task again.</summary>
+    public object? State { get; }
 
     public string? Name { get; set; }
 
@@ -22,15 +47,17 @@ internal sealed class TaskItem(Delegate callable, Func<IServiceProvider, Cancell
     public TimeSpan? Timeout { get; set; }
 
     /// <summary>Explicit name, else the method's [BackgroundTask], else its readable name.</summary>
-    public TaskIdentity Identity => _identity ??= TaskIdentity.Resolve(Callable, null, Name, Group);
+    public TaskIdentity Identity => _identity ??= Callable is null
+        ? new TaskIdentity(null, Name ?? MetricNames.Unnamed, Group)
+        : TaskIdentity.Resolve(Callable, null, Name, Group);
 }
 
-/// <summary>The tasks of one request, run one after another in a fresh DI scope.</summary>
-internal sealed class TaskBatch(List<TaskItem> items, System.Diagnostics.ActivityContext link, string traceId, long enqueuedTimestamp)
+/// <summary>The tasks of one request for one backend, run one after another in a fresh DI scope.</summary>
+internal sealed class TaskBatch(List<TaskItem> items, ActivityContext link, string traceId, long enqueuedTimestamp)
 {
     public List<TaskItem> Items { get; } = items;
 
-    public System.Diagnostics.ActivityContext Link { get; } = link;
+    public ActivityContext Link { get; } = link;
 
     public string TraceId { get; } = traceId;
 

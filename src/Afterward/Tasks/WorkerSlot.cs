@@ -3,35 +3,63 @@ using System.Collections.Concurrent;
 namespace Afterward.Tasks;
 
 /// <summary>
-/// What one worker is running: the current task (for long-task warnings) and the rest of its list (to name what is
-/// abandoned at shutdown). Once reported as abandoned, late completions of that list are not counted again.
+/// What one worker is running: the current task (for long-task warnings) and the tasks of its list still to run
+/// (to name what is abandoned at shutdown). A task leaves the list when it starts, so a list that grows by
+/// follow-ups costs what is pending, not what has run. Once reported as abandoned, late completions of that list
+/// are not counted again.
 /// </summary>
 internal sealed class WorkerSlot
 {
     private readonly Lock _gate = new();
-    private List<TaskItem>? _batch;
-    private int _next;
+    private readonly Queue<TaskItem> _pending = new();
     private string? _running;
     private long _startedAt;
     private bool _warned;
     private bool _reported;
+    private int _started;
 
     public void BeginBatch(List<TaskItem> items)
     {
         lock (_gate)
         {
-            _batch = items;
-            _next = 0;
+            _pending.Clear();
+            foreach (TaskItem item in items)
+            {
+                _pending.Enqueue(item);
+            }
+
+            _started = 0;
             _reported = false;
         }
     }
 
-    /// <summary>Appends follow-up tasks scheduled by the running task to the end of its list.</summary>
-    public void Append(List<TaskItem> batch, List<TaskItem> followUps)
+    /// <summary>The next task of the list and its position in it; false when the list is done (or was reported).</summary>
+    public bool TryTakeNext(out TaskItem item, out int index)
     {
         lock (_gate)
         {
-            batch.AddRange(followUps);
+            index = _started;
+            if (_reported || !_pending.TryDequeue(out TaskItem? next))
+            {
+                item = null!;
+                return false;
+            }
+
+            _started++;
+            item = next;
+            return true;
+        }
+    }
+
+    /// <summary>Appends follow-up tasks scheduled by the running task to the end of its list.</summary>
+    public void Append(List<TaskItem> followUps)
+    {
+        lock (_gate)
+        {
+            foreach (TaskItem item in followUps)
+            {
+                _pending.Enqueue(item);
+            }
         }
     }
 
@@ -39,15 +67,14 @@ internal sealed class WorkerSlot
     {
         lock (_gate)
         {
-            _batch = null;
+            _pending.Clear();
         }
     }
 
-    public void BeginTask(int index, string name, long timestamp)
+    public void BeginTask(string name, long timestamp)
     {
         lock (_gate)
         {
-            _next = index + 1;
             _running = name;
             _startedAt = timestamp;
             _warned = false;
@@ -61,6 +88,17 @@ internal sealed class WorkerSlot
         {
             _running = null;
             return !_reported;
+        }
+    }
+
+    /// <summary>The list's DI scope is being disposed: shown (and warned about) as such while it takes long.</summary>
+    public void BeginDisposal(string names, long timestamp) => BeginTask("(disposing the DI scope of " + names + ")", timestamp);
+
+    public void EndDisposal()
+    {
+        lock (_gate)
+        {
+            _running = null;
         }
     }
 
@@ -86,14 +124,7 @@ internal sealed class WorkerSlot
     {
         lock (_gate)
         {
-            if (_reported || _batch is null)
-            {
-                return 0;
-            }
-
-            int count = AddRest(names);
-            _batch = null;
-            return count;
+            return _reported ? 0 : DrainPending(names);
         }
     }
 
@@ -115,9 +146,7 @@ internal sealed class WorkerSlot
                 running = 1;
             }
 
-            int queued = _batch is null ? 0 : AddRest(names);
-            _batch = null;
-            return (running, queued);
+            return (running, DrainPending(names));
         }
     }
 
@@ -136,13 +165,14 @@ internal sealed class WorkerSlot
         }
     }
 
-    private int AddRest(ConcurrentQueue<string> names)
+    private int DrainPending(ConcurrentQueue<string> names)
     {
-        for (int i = _next; i < _batch!.Count; i++)
+        int count = _pending.Count;
+        while (_pending.TryDequeue(out TaskItem? item))
         {
-            names.Enqueue(_batch[i].Identity.Name);
+            names.Enqueue(item.Identity.Name);
         }
 
-        return _batch.Count - _next;
+        return count;
     }
 }

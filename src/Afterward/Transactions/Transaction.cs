@@ -16,6 +16,8 @@ public sealed class Transaction : IFrame
     private readonly long _startTimestamp;
     private readonly Activity? _activity;
     private readonly bool _ownsActivity;
+    private readonly Lock _gate = new();
+    private readonly InFlightSet? _inFlight;
     private volatile string _group;
     private volatile string _name;
     private int _kind;
@@ -38,9 +40,11 @@ public sealed class Transaction : IFrame
         _activity = activity;
         _ownsActivity = ownsActivity;
         _startTimestamp = application.Time.GetTimestamp();
-        if (ApplicationRegistry.TrackInFlight)
+        InFlightSet inFlight = application.InFlightSet;
+        if (inFlight.IsTracking)
         {
-            ApplicationRegistry.InFlight.TryAdd(this, 0);
+            _inFlight = inFlight;
+            inFlight.Add(this);
         }
     }
 
@@ -79,7 +83,7 @@ public sealed class Transaction : IFrame
     {
         get
         {
-            lock (this)
+            lock (_gate)
             {
                 return _attributes is null ? new Dictionary<string, object?>() : new Dictionary<string, object?>(_attributes);
             }
@@ -90,7 +94,6 @@ public sealed class Transaction : IFrame
 
     internal long StartTimestamp => _startTimestamp;
 
-    /// <summary>Set by a host integration for a request whose handler may add background tasks; null otherwise.</summary>
     /// <summary>Where the handler adds tasks, created on first use; null when this transaction takes none.</summary>
     internal Tasks.PendingTasks? PendingTasks => _acceptsTasks ? LazyInitializer.EnsureInitialized(ref _pendingTasks) : null;
 
@@ -114,7 +117,7 @@ public sealed class Transaction : IFrame
 
         string normalizedGroup = MetricNames.NormalizeGroup(group);
         string normalizedName = MetricNames.NormalizeName(name);
-        lock (this)
+        lock (_gate)
         {
             if ((int)priority < _namePriority)
             {
@@ -149,7 +152,7 @@ public sealed class Transaction : IFrame
 
     internal bool AddAttribute(string key, object? value)
     {
-        lock (this)
+        lock (_gate)
         {
             if (IsEnded)
             {
@@ -177,7 +180,7 @@ public sealed class Transaction : IFrame
 
     internal void AddSegment(in SegmentRecord segment)
     {
-        lock (this)
+        lock (_gate)
         {
             if (!IsEnded)
             {
@@ -196,7 +199,7 @@ public sealed class Transaction : IFrame
 
         try
         {
-            EndCore();
+            TransactionRecorder.Record(this);
         }
         catch (Exception ex)
         {
@@ -204,149 +207,26 @@ public sealed class Transaction : IFrame
         }
     }
 
-    private void EndCore()
+    /// <summary>What the recorder reads once the transaction has ended (no writer is left then).</summary>
+    internal EndState TakeEndState()
     {
-        if (ApplicationRegistry.TrackInFlight)
+        _inFlight?.Remove(this);
+        lock (_gate)
         {
-            ApplicationRegistry.InFlight.TryRemove(this, out _);
-        }
-
-        TimeProvider time = Application.Time;
-        long endTimestamp = time.GetTimestamp();
-        long duration = time.GetElapsedTime(_startTimestamp, endTimestamp).Ticks;
-        TransactionKind kind = Kind;
-        List<SegmentRecord>? segments;
-        lock (this)
-        {
-            segments = _segments;
-        }
-
-        if (_ignored)
-        {
-            StopActivity(null, kind);
-            return;
-        }
-
-        AfterwardOptions options = Application.Options;
-        if (duration > options.MaxTransactionDuration.Ticks)
-        {
-            Application.Metrics.Increment(MetricAggregator.TooLongMetric);
-            Log.TransactionTooLong(Application.Logger, MetricName, TimeSpan.FromTicks(duration), options.MaxTransactionDuration);
-            StopActivity(null, kind);
-            return;
-        }
-
-        long exclusive = duration;
-        if (_children is not null)
-        {
-            long covered = _children.CloseAndMeasureUnion(_startTimestamp, endTimestamp);
-            exclusive -= time.GetElapsedTime(0, covered).Ticks;
-        }
-
-        ApdexZone? zone = null;
-        if (kind == TransactionKind.Web && !_apdexSuppressed)
-        {
-            long threshold = options.ApdexThreshold.Ticks;
-            zone = _failed || duration > 4 * threshold ? ApdexZone.Frustrating
-                : duration > threshold ? ApdexZone.Tolerating
-                : ApdexZone.Satisfying;
-        }
-
-        TransactionEntry entry = Application.Metrics.Resolve(kind, _group, _name);
-        DateTimeOffset endedAt = Application.UtcAt(endTimestamp);
-        Application.Metrics.RecordTransaction(entry, Math.Max(0, duration), Math.Max(0, exclusive), zone, _failed, segments, endedAt, _activity);
-        Application.Timeline.Record(kind, Math.Max(0, duration), zone, _failed, endedAt);
-        if (QueueWait is { } wait)
-        {
-            Application.Metrics.RecordQueueTime(wait.Ticks);
-        }
-
-        RecordInstruments(entry, kind, duration, zone);
-        StopActivity(entry.MetricName, kind);
-    }
-
-    private void RecordInstruments(TransactionEntry entry, TransactionKind kind, long duration, ApdexZone? zone)
-    {
-        if (AfterwardDiagnostics.TransactionDuration.Enabled)
-        {
-            AfterwardDiagnostics.TransactionDuration.Record(
-                duration / (double)TimeSpan.TicksPerSecond,
-                new KeyValuePair<string, object?>(AfterwardDiagnostics.KindTag, AfterwardDiagnostics.KindValue(kind)),
-                new KeyValuePair<string, object?>(AfterwardDiagnostics.NameTag, entry.MetricName),
-                new KeyValuePair<string, object?>(AfterwardDiagnostics.AppTag, Application.Name));
-        }
-
-        if (zone is { } z && AfterwardDiagnostics.Apdex.Enabled)
-        {
-            string zoneName = z switch
-            {
-                ApdexZone.Satisfying => "satisfying",
-                ApdexZone.Tolerating => "tolerating",
-                _ => "frustrating",
-            };
-            AfterwardDiagnostics.Apdex.Add(1,
-                new KeyValuePair<string, object?>(AfterwardDiagnostics.ZoneTag, zoneName),
-                new KeyValuePair<string, object?>(AfterwardDiagnostics.AppTag, Application.Name));
+            return new EndState(_segments, _children, _attributes, _error, _failed, _ignored, _apdexSuppressed, _ownsActivity);
         }
     }
 
-    private void StopActivity(string? metricName, TransactionKind kind)
-    {
-        Activity? activity = _activity;
-        if (activity is null)
-        {
-            return;
-        }
-
-        if (activity.IsAllDataRequested)
-        {
-            metricName ??= MetricName;
-            activity.SetTag(AfterwardDiagnostics.KindTag, AfterwardDiagnostics.KindValue(kind));
-            activity.SetTag(AfterwardDiagnostics.NameTag, metricName);
-            activity.SetTag(AfterwardDiagnostics.AppTag, Application.Name);
-            if (QueueWait is { } wait)
-            {
-                activity.SetTag("afterward.task.queue_wait_ms", wait.TotalMilliseconds);
-            }
-            if (_ignored)
-            {
-                activity.SetTag("afterward.transaction.ignored", true);
-            }
-
-            if (_failed)
-            {
-                activity.SetStatus(ActivityStatusCode.Error, _error?.Message);
-                if (_error is not null)
-                {
-                    activity.AddException(_error);
-                }
-            }
-
-            Dictionary<string, object?>? attributes;
-            lock (this)
-            {
-                attributes = _attributes;
-            }
-
-            if (attributes is not null)
-            {
-                foreach (KeyValuePair<string, object?> attribute in attributes)
-                {
-                    activity.SetTag(attribute.Key, attribute.Value);
-                }
-            }
-
-            if (_ownsActivity)
-            {
-                activity.DisplayName = metricName;
-            }
-        }
-
-        if (_ownsActivity)
-        {
-            activity.Stop();
-        }
-    }
+    /// <summary>The state of an ended transaction, for <see cref="TransactionRecorder"/>.</summary>
+    internal readonly record struct EndState(
+        List<SegmentRecord>? Segments,
+        ChildIntervals? Children,
+        Dictionary<string, object?>? Attributes,
+        Exception? Error,
+        bool Failed,
+        bool Ignored,
+        bool ApdexSuppressed,
+        bool OwnsActivity);
 }
 
 /// <summary>Which naming source wins: a higher priority replaces a lower one, never the reverse.</summary>

@@ -136,14 +136,30 @@ public class ExportFaultTests
     }
 
     [Fact]
-    public async Task SecondHostInTheProcess_DoesNotStartASecondExporter()
+    public async Task TwoHosts_EachExportsItsOwnSpansOnce()
     {
         await using OtlpReceiver receiver = await OtlpReceiver.StartAsync();
         await using var first = await Fixture.StartAsync(o => o.Otlp.Endpoint = receiver.HttpEndpoint);
         await using var second = await Fixture.StartAsync(o => o.Otlp.Endpoint = receiver.HttpEndpoint);
 
+        await first.RunAsync(3);
+        await second.RunAsync(2);
+        await first.WaitForTasksAsync(3);
+        await second.WaitForTasksAsync(2);
+
+        // Each request is a server span and its task a consumer span, under the host's own service.name, exactly once
+        // (the in-process receiver's own requests are spans too: count the two hosts' transactions only).
+        int Of(IReadOnlyList<ReceivedSpan> spans, TestHost host) =>
+            spans.Count(s => s.Service == host.AppName && s.Attributes.ContainsKey("afterward.app"));
+        IReadOnlyList<ReceivedSpan> spans = await receiver.WaitForSpansAsync(s => Of(s, first.Host) >= 6 && Of(s, second.Host) >= 4, Wait);
+        Assert.Equal(6, Of(spans, first.Host));
+        Assert.Equal(4, Of(spans, second.Host));
         Assert.True(first.Host.Application.Export.Enabled);
-        Assert.False(second.Host.Application.Export.Enabled);
+        Assert.True(second.Host.Application.Export.Enabled);
+
+        // The Meter is process-wide: the first host exports it, the second says so instead of sending it twice.
+        Assert.NotNull(first.Host.Application.Export.MetricsEndpoint);
+        Assert.Null(second.Host.Application.Export.MetricsEndpoint);
         Assert.Contains(first.Host.AppName, Assert.Single(second.Logged(1108)).Message);
     }
 

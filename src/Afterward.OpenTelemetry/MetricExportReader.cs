@@ -4,7 +4,7 @@ using OpenTelemetry.Metrics;
 namespace Afterward.Export;
 
 /// <summary>The SDK's periodic reader, with each export's outcome counted and reported through <see cref="ExportHealth"/>.</summary>
-internal sealed class MetricExportReader(BaseExporter<Metric> exporter, OtlpSettings settings, OtlpExportStatus status, ExportHealth health)
+internal sealed class MetricExportReader(BaseExporter<Metric> exporter, OtlpSettings settings, ExportStatusCells status, ExportHealth health)
     : PeriodicExportingMetricReader(exporter, (int)settings.ExportInterval.TotalMilliseconds, (int)settings.Timeout.TotalMilliseconds)
 {
     protected override bool OnCollect(int timeoutMilliseconds)

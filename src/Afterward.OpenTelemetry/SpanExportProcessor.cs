@@ -16,7 +16,7 @@ internal sealed class SpanExportProcessor : BaseExportProcessor<Activity>
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
 
     private readonly ConcurrentQueue<Activity> _queue = new();
-    private readonly OtlpExportStatus _status;
+    private readonly ExportStatusCells _status;
     private readonly ExportHealth _health;
     private readonly int _capacity;
     private readonly int _batchSize;
@@ -29,9 +29,12 @@ internal sealed class SpanExportProcessor : BaseExportProcessor<Activity>
     private long _accepted;
     private long _handled;
 
-    public SpanExportProcessor(BaseExporter<Activity> exporter, OtlpSettings settings, OtlpExportStatus status, ExportHealth health)
+    private readonly Func<Activity, bool> _owns;
+
+    public SpanExportProcessor(BaseExporter<Activity> exporter, OtlpSettings settings, ExportStatusCells status, ExportHealth health, Func<Activity, bool> owns)
         : base(exporter)
     {
+        _owns = owns;
         _status = status;
         _health = health;
         _capacity = settings.MaxQueueSize;
@@ -44,9 +47,14 @@ internal sealed class SpanExportProcessor : BaseExportProcessor<Activity>
 
     protected override void OnExport(Activity data)
     {
-        if (Interlocked.Increment(ref _count) > _capacity || _stopping.IsSet)
+        if (!_owns(data))
         {
-            Interlocked.Decrement(ref _count);
+            // Another host of this process exports it (every provider sees every Afterward activity).
+            return;
+        }
+
+        if (_stopping.IsSet || !TryReserve())
+        {
             _status.SpansLost(1);
             _health.QueueFull(_capacity);
             return;
@@ -58,6 +66,24 @@ internal sealed class SpanExportProcessor : BaseExportProcessor<Activity>
         {
             _wake.Set();
         }
+    }
+
+    /// <summary>Takes a place in the queue; the count never reads above the capacity, even for a moment.</summary>
+    private bool TryReserve()
+    {
+        long count = Interlocked.Read(ref _count);
+        while (count < _capacity)
+        {
+            long seen = Interlocked.CompareExchange(ref _count, count + 1, count);
+            if (seen == count)
+            {
+                return true;
+            }
+
+            count = seen;
+        }
+
+        return false;
     }
 
     protected override bool OnForceFlush(int timeoutMilliseconds)

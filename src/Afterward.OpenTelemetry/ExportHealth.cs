@@ -7,7 +7,7 @@ namespace Afterward.Export;
 /// HTTP handler saw), one line when it recovers (with what was lost meanwhile) and, for spans, a warning when the
 /// queue overflows. A collector that stays down is logged once, not once per batch.
 /// </summary>
-internal sealed class ExportHealth(string signal, Uri endpoint, Func<long> lostSoFar, OtlpExportStatus status, ILogger logger, TimeProvider time)
+internal sealed class ExportHealth(string signal, Uri endpoint, Func<long> lostSoFar, ExportStatusCells status, ILogger logger, TimeProvider time)
 {
     private readonly Lock _gate = new();
     private string? _reason;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Reflection;
+using Afterward.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
@@ -14,24 +15,29 @@ namespace Afterward.Export;
 /// ActivitySource and ASP.NET Core's request activities, Afterward's Meter, exported with the SDK's OTLP exporters
 /// through a bounded span queue. <c>service.name</c> is the application's name.
 /// </summary>
-internal sealed class OtlpExportSession
+internal sealed class OtlpExportSession : IExportSession
 {
     /// <summary>ASP.NET Core's request activities, which web transactions enrich; harmless in a worker.</summary>
     internal const string AspNetCoreSource = "Microsoft.AspNetCore";
 
-    private static readonly Lock ActiveGate = new();
-    private static OtlpExportSession? _active;
-    private static bool _processExitHooked;
+    /// <summary>
+    /// The sessions of this process, oldest first. Every provider listens to the same ActivitySource and Meter
+    /// names, so each session exports only the spans of its own host (<see cref="Owns"/>), and only the oldest
+    /// exports the Meter (its points carry <c>afterward.app</c>).
+    /// </summary>
+    private static readonly Lock SessionsGate = new();
+    private static OtlpExportSession[] _sessions = [];
 
     private readonly Application _application;
-    private readonly TracerProvider? _tracer;
-    private readonly MeterProvider? _meter;
+    private readonly ActivitySource? _hostAspNetCoreSource;
+    private TracerProvider? _tracer;
+    private MeterProvider? _meter;
+    private int _shutdown;
 
-    private OtlpExportSession(Application application, TracerProvider? tracer, MeterProvider? meter)
+    private OtlpExportSession(Application application, ActivitySource? hostAspNetCoreSource)
     {
         _application = application;
-        _tracer = tracer;
-        _meter = meter;
+        _hostAspNetCoreSource = hostAspNetCoreSource;
     }
 
     /// <summary>
@@ -39,11 +45,8 @@ internal sealed class OtlpExportSession
     /// <paramref name="appOwnsTracer"/> / <paramref name="appOwnsMeter"/>: the application registered that provider
     /// itself, so Afterward builds none (and says so).
     /// </summary>
-    /// <remarks>
-    /// One session per process: every provider listens to the same static ActivitySource and Meter, so a second one
-    /// would export everything twice. A later host in the same process exports nothing while the first one runs.
-    /// </remarks>
-    public static OtlpExportSession? Start(Application application, Func<string, string?> variables, bool appOwnsTracer = false, bool appOwnsMeter = false)
+    public static OtlpExportSession? Start(Application application, Func<string, string?> variables, bool appOwnsTracer = false, bool appOwnsMeter = false,
+        ActivitySource? hostAspNetCoreSource = null)
     {
         ILogger logger = application.Logger;
         OtlpSettings? settings = OtlpSettings.Resolve(application.Options.Otlp, variables, logger);
@@ -74,52 +77,55 @@ internal sealed class OtlpExportSession
             return null;
         }
 
-        lock (ActiveGate)
+        var session = new OtlpExportSession(application, hostAspNetCoreSource);
+        bool metrics = !appOwnsMeter;
+        lock (SessionsGate)
         {
-            if (_active is { } active)
+            if (metrics && Array.Find(_sessions, static s => s._meter is not null) is { } exporting)
             {
-                ExportLog.AlreadyExporting(logger, active._application.Name);
-                return null;
+                ExportLog.MetricsExportedElsewhere(logger, exporting._application.Name);
+                metrics = false;
             }
 
-            _active = Create(application, settings, variables, traces: !appOwnsTracer, metrics: !appOwnsMeter);
-            return _active;
+            session.Build(settings, variables, traces: !appOwnsTracer, metrics);
+            _sessions = [.. _sessions, session];
         }
+
+        return session;
     }
 
     /// <summary>
-    /// Starts export for processes without a host (<see cref="Agent.Initialize"/>): what is queued is exported when
-    /// the process exits, within 5 s.
+    /// Whether this session exports <paramref name="activity"/>: one tagged with an application exports through
+    /// that application's host (or the oldest session when no session's host owns it); an untagged one (a request
+    /// the middleware did not see) through the host whose ASP.NET Core source made it, else the oldest session.
     /// </summary>
-    public static void StartForProcess(Application application)
+    internal bool Owns(Activity activity)
     {
-        OtlpExportSession? session = Start(application, Environment.GetEnvironmentVariable);
-        lock (ActiveGate)
+        OtlpExportSession[] sessions = Volatile.Read(ref _sessions);
+        if (sessions.Length <= 1)
         {
-            if (session is null || _processExitHooked)
-            {
-                return;
-            }
-
-            _processExitHooked = true;
+            return true;
         }
 
-        AppDomain.CurrentDomain.ProcessExit += static (_, _) =>
+        OtlpExportSession? owner = null;
+        if (activity.GetTagItem(AfterwardDiagnostics.AppTag) is string name && ApplicationRegistry.TryFind(name, out Application? application))
         {
-            OtlpExportSession? current;
-            lock (ActiveGate)
-            {
-                current = _active;
-            }
+            Application host = application.Host ?? application;
+            owner = Array.Find(sessions, s => s._application == host);
+        }
+        else if (activity.Source.Name == AspNetCoreSource)
+        {
+            owner = Array.Find(sessions, s => ReferenceEquals(s._hostAspNetCoreSource, activity.Source));
+        }
 
-            current?.Shutdown(TimeSpan.FromSeconds(5));
-        };
+        return (owner ?? sessions[0]) == this;
     }
 
-    private static OtlpExportSession Create(Application application, OtlpSettings settings, Func<string, string?> variables, bool traces, bool metrics)
+    private void Build(OtlpSettings settings, Func<string, string?> variables, bool traces, bool metrics)
     {
+        Application application = _application;
         ILogger logger = application.Logger;
-        OtlpExportStatus status = application.Export;
+        ExportStatusCells status = application.ExportCells;
         TimeProvider time = application.Time;
         ResourceBuilder resource = Resource(application.Name, variables, logger);
 
@@ -131,7 +137,7 @@ internal sealed class OtlpExportSession
             tracer = Sdk.CreateTracerProviderBuilder()
                 .SetResourceBuilder(resource)
                 .AddSource(AfterwardDiagnostics.Name, AspNetCoreSource)
-                .AddProcessor(new SpanExportProcessor(exporter, settings, status, health))
+                .AddProcessor(new SpanExportProcessor(exporter, settings, status, health, Owns))
                 .Build();
         }
 
@@ -160,14 +166,20 @@ internal sealed class OtlpExportSession
                 .Build();
         }
 
-        status.Start(settings.TracesEndpoint, settings.MetricsEndpoint);
+        _tracer = tracer;
+        _meter = meter;
+        status.Start(traces ? settings.TracesEndpoint : null, metrics ? settings.MetricsEndpoint : null);
         ExportLog.Exporting(logger, settings.TracesEndpoint, settings.MetricsEndpoint, settings.Protocol, application.Name);
-        return new OtlpExportSession(application, tracer, meter);
     }
 
     /// <summary>Exports what is queued, within <paramref name="budget"/>, then stops both providers.</summary>
     public void Shutdown(TimeSpan budget)
     {
+        if (Interlocked.Exchange(ref _shutdown, 1) != 0)
+        {
+            return;
+        }
+
         var clock = Stopwatch.StartNew();
         int Remaining() => (int)Math.Clamp((budget - clock.Elapsed).TotalMilliseconds, 0, int.MaxValue);
         try
@@ -178,19 +190,16 @@ internal sealed class OtlpExportSession
         }
         catch (Exception ex)
         {
-            Log.AgentFault(_application.Logger, "OTLP export shutdown", ex);
+            ExportLog.ExportFault(_application.Logger, "shutdown", ex);
         }
         finally
         {
             _meter?.Dispose();
             _tracer?.Dispose();
-            _application.Export.Stop();
-            lock (ActiveGate)
+            _application.ExportCells.Stop();
+            lock (SessionsGate)
             {
-                if (_active == this)
-                {
-                    _active = null;
-                }
+                _sessions = [.. _sessions.Where(s => s != this)];
             }
         }
     }

@@ -1,7 +1,7 @@
 using Afterward.Export;
 using Microsoft.Extensions.Logging;
 
-namespace Afterward.Tests;
+namespace Afterward.OpenTelemetry.Tests;
 
 /// <summary>Which endpoint, protocol, headers and limits export uses: options over the standard OTEL_* variables over defaults.</summary>
 public class OtlpSettingsTests

@@ -1,0 +1,80 @@
+namespace Afterward.Tasks;
+
+/// <summary>
+/// The live counters of one task backend (thread-safe), written by its runner and read as
+/// <see cref="BackgroundTaskCounters"/> snapshots by the dashboard and the <c>afterward.tasks.*</c> gauges.
+/// </summary>
+internal sealed class TaskCounterCells
+{
+    private const int RecentFailureCapacity = 50;
+
+    private readonly Queue<TaskFailure> _recentFailures = new();
+    private long _queued;
+    private long _running;
+    private long _completed;
+    private long _failed;
+    private long _skipped;
+    private long _abandoned;
+    private long _retried;
+
+    public long Queued => Volatile.Read(ref _queued);
+
+    public long Running => Volatile.Read(ref _running);
+
+    public BackgroundTaskCounters Read()
+    {
+        TaskFailure[] failures;
+        lock (_recentFailures)
+        {
+            failures = [.. _recentFailures];
+        }
+
+        return new BackgroundTaskCounters(Queued, Running, Volatile.Read(ref _completed), Volatile.Read(ref _failed),
+            Volatile.Read(ref _skipped), Volatile.Read(ref _abandoned), Volatile.Read(ref _retried), failures);
+    }
+
+    public void AddQueued(long count) => Interlocked.Add(ref _queued, count);
+
+    public void Started()
+    {
+        Interlocked.Decrement(ref _queued);
+        Interlocked.Increment(ref _running);
+    }
+
+    public void Completed()
+    {
+        Interlocked.Decrement(ref _running);
+        Interlocked.Increment(ref _completed);
+    }
+
+    public void Failed(TaskFailure failure)
+    {
+        Interlocked.Decrement(ref _running);
+        Interlocked.Increment(ref _failed);
+        lock (_recentFailures)
+        {
+            if (_recentFailures.Count == RecentFailureCapacity)
+            {
+                _recentFailures.Dequeue();
+            }
+
+            _recentFailures.Enqueue(failure);
+        }
+    }
+
+    public void AddSkipped(long count) => Interlocked.Add(ref _skipped, count);
+
+    public void AbandonedQueued(long count)
+    {
+        Interlocked.Add(ref _queued, -count);
+        Interlocked.Add(ref _abandoned, count);
+    }
+
+    public void AbandonedRunning()
+    {
+        Interlocked.Decrement(ref _running);
+        Interlocked.Increment(ref _abandoned);
+    }
+
+    public void Retry() => Interlocked.Increment(ref _retried);
+}
