@@ -25,10 +25,9 @@ internal static class CallCandidates
 
     private static readonly SymbolDisplayFormat KeywordStyle = MetadataStyle.WithMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.UseSpecialTypes);
 
-    public static CallCandidate? From(GeneratorSyntaxContext context, CancellationToken cancellationToken)
+    public static CallCandidate? From(InvocationExpressionSyntax invocation, SemanticModel model, CancellationToken cancellationToken)
     {
-        var invocation = (InvocationExpressionSyntax)context.Node;
-        if (context.SemanticModel.GetSymbolInfo(invocation, cancellationToken).Symbol is not IMethodSymbol called)
+        if (model.GetSymbolInfo(invocation, cancellationToken).Symbol is not IMethodSymbol called)
         {
             return null;
         }
@@ -41,7 +40,7 @@ internal static class CallCandidates
         }
 
         IMethodSymbol definition = method.OriginalDefinition;
-        var location = context.SemanticModel.GetInterceptableLocation(invocation, cancellationToken);
+        var location = model.GetInterceptableLocation(invocation, cancellationToken);
         if (location is null)
         {
             return null;
@@ -49,10 +48,10 @@ internal static class CallCandidates
 
         Instrumentation? attribute = AttributeOf(definition);
         InterceptorShape? shape = null;
-        string? unsupported = Unsupported(definition, invocation, context.SemanticModel.Compilation);
+        string? unsupported = Unsupported(definition, invocation, model.Compilation);
         if (unsupported is null)
         {
-            shape = Shape(definition, reducedExtension, context.SemanticModel.Compilation);
+            shape = Shape(definition, reducedExtension, model.Compilation);
             unsupported = shape is null ? "its return or parameter types cannot be named from generated code" : null;
         }
 

@@ -41,8 +41,18 @@ public sealed class InstrumentationGenerator : IIncrementalGenerator
         IncrementalValueProvider<EquatableArray<PathRule>> rules = context.AnalyzerConfigOptionsProvider
             .Select(static (options, _) => PathRule.Parse(options.GlobalOptions.TryGetValue(PathRule.Property, out string? value) ? value : null));
 
+        // Only calls whose method name some instrumented method has reach the semantic model: a project has
+        // hundreds of thousands of calls and a handful of instrumented names (as ASP.NET Core's request-delegate
+        // generator looks for MapGet and friends before binding anything).
+        IncrementalValueProvider<EquatableArray<string>> names = InstrumentedNames.Collect(context, rules);
         IncrementalValuesProvider<CallCandidate> candidates = context.SyntaxProvider
-            .CreateSyntaxProvider(static (node, _) => node is InvocationExpressionSyntax, CallCandidates.From)
+            .CreateSyntaxProvider(static (node, _) => node is InvocationExpressionSyntax, static (ctx, _) => new NamedCall(InstrumentedNames.Invoked((InvocationExpressionSyntax)ctx.Node), (InvocationExpressionSyntax)ctx.Node))
+            .Where(static call => call.Name is not null)
+            .Combine(names)
+            .Where(static pair => pair.Right.Contains(pair.Left.Name!))
+            .Select(static (pair, _) => pair.Left.Invocation)
+            .Combine(context.CompilationProvider)
+            .Select(static (pair, ct) => CallCandidates.From(pair.Left, pair.Right.GetSemanticModel(pair.Left.SyntaxTree), ct))
             .Where(static c => c is not null)!;
 
         IncrementalValuesProvider<(CallCandidate Call, Instrumentation Instrumentation)> instrumented = candidates

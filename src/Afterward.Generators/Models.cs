@@ -56,9 +56,3 @@ internal sealed record InterceptorShape(
     string Call,
     string Runner,
     string? Accessor);
-
-/// <summary>A call that will be intercepted.</summary>
-internal sealed record CallSite(CallCandidate Call, Instrumentation Instrumentation);
-
-/// <summary>A call that matched but cannot be intercepted, and why.</summary>
-internal sealed record SkippedCall(CallCandidate Call, Instrumentation Instrumentation);
