@@ -46,11 +46,9 @@ public sealed class InstrumentationGenerator : IIncrementalGenerator
         // generator looks for MapGet and friends before binding anything).
         IncrementalValueProvider<EquatableArray<string>> names = InstrumentedNames.Collect(context, rules);
         IncrementalValuesProvider<CallCandidate> candidates = context.SyntaxProvider
-            .CreateSyntaxProvider(static (node, _) => node is InvocationExpressionSyntax, static (ctx, _) => new NamedCall(InstrumentedNames.Invoked((InvocationExpressionSyntax)ctx.Node), (InvocationExpressionSyntax)ctx.Node))
-            .Where(static call => call.Name is not null)
+            .CreateSyntaxProvider(static (node, _) => node is CompilationUnitSyntax, static (ctx, ct) => InstrumentedNames.CallsIn((CompilationUnitSyntax)ctx.Node, ct))
             .Combine(names)
-            .Where(static pair => pair.Right.Contains(pair.Left.Name!))
-            .Select(static (pair, _) => pair.Left.Invocation)
+            .SelectMany(static (pair, _) => InstrumentedNames.Matching(pair.Left, pair.Right))
             .Combine(context.CompilationProvider)
             .Select(static (pair, ct) => CallCandidates.From(pair.Left, pair.Right.GetSemanticModel(pair.Left.SyntaxTree), ct))
             .Where(static c => c is not null)!;

@@ -6,8 +6,11 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace Afterward.Generators;
 
-/// <summary>An invocation and the simple name of what it calls, found without the semantic model.</summary>
-internal readonly record struct NamedCall(string? Name, InvocationExpressionSyntax Invocation);
+/// <summary>A file's invocations by the simple name they call, found without the semantic model (one entry per file).</summary>
+internal sealed class FileCalls(ImmutableArray<(string Name, InvocationExpressionSyntax Invocation)> calls)
+{
+    public ImmutableArray<(string Name, InvocationExpressionSyntax Invocation)> Calls { get; } = calls;
+}
 
 /// <summary>
 /// The method names worth binding: those of methods marked <c>[BackgroundTask]</c> / <c>[FunctionTrace]</c> in this
@@ -37,6 +40,43 @@ internal static class InstrumentedNames
 
             return new EquatableArray<string>(names);
         });
+    }
+
+    /// <summary>Every invocation of a file with the simple name it calls.</summary>
+    public static FileCalls CallsIn(CompilationUnitSyntax unit, System.Threading.CancellationToken cancellationToken)
+    {
+        var calls = ImmutableArray.CreateBuilder<(string, InvocationExpressionSyntax)>();
+        foreach (SyntaxNode node in unit.DescendantNodes())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (node is InvocationExpressionSyntax invocation && Invoked(invocation) is { } name)
+            {
+                calls.Add((name, invocation));
+            }
+        }
+
+        return new FileCalls(calls.ToImmutable());
+    }
+
+    /// <summary>The invocations of a file whose name an instrumented method has.</summary>
+    public static ImmutableArray<InvocationExpressionSyntax> Matching(FileCalls file, EquatableArray<string> names)
+    {
+        if (names.Length == 0)
+        {
+            return ImmutableArray<InvocationExpressionSyntax>.Empty;
+        }
+
+        var set = new HashSet<string>(names, System.StringComparer.Ordinal);
+        var matching = ImmutableArray.CreateBuilder<InvocationExpressionSyntax>();
+        foreach ((string name, InvocationExpressionSyntax invocation) in file.Calls)
+        {
+            if (set.Contains(name))
+            {
+                matching.Add(invocation);
+            }
+        }
+
+        return matching.ToImmutable();
     }
 
     /// <summary>The simple name an invocation calls: <c>M()</c>, <c>x.M()</c>, <c>M&lt;T&gt;()</c>, <c>x?.M()</c>; null for a delegate expression.</summary>
