@@ -10,8 +10,10 @@ files=${1:-2000}
 rounds=${2:-3}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+export KEEP_LOG_DIR=${KEEP_LOG_DIR:-}
 
 dotnet build src/Afterward -c Release -v:q -nologo >/dev/null
+dotnet build src/Afterward.Generators -c Release -v:q -nologo >/dev/null
 mkdir -p "$work/src"
 for ((f = 0; f < files; f++)); do
   {
@@ -59,8 +61,9 @@ for ((r = 1; r <= rounds; r++)); do
   for variant in true false; do
     log="$work/build-$variant-$r.log"
     start=$(date +%s.%N)
-    dotnet build "$work/Big.csproj" -c Release --no-restore --no-incremental -nologo -v:d -p:WithGenerator=$variant -p:ReportAnalyzer=true > "$log"
+    dotnet build "$work/Big.csproj" -c Release --no-restore --no-incremental -nologo -v:d -p:BuildProjectReferences=false -p:WithGenerator=$variant -p:ReportAnalyzer=true > "$log"
     took=$(echo "$(date +%s.%N) - $start" | bc)
+    [ -n "$KEEP_LOG_DIR" ] && cp "$log" "$KEEP_LOG_DIR/"
     if [ "$variant" = true ]; then
       with+=("$took")
       own=$(grep -E "Afterward.Generators.InstrumentationGenerator" "$log" | grep -oE "[0-9]+(\.[0-9]+)? *s?" | head -1 | tr -d ' s' || true)

@@ -45,10 +45,12 @@ public sealed class InstrumentationGenerator : IIncrementalGenerator
         // hundreds of thousands of calls and a handful of instrumented names (as ASP.NET Core's request-delegate
         // generator looks for MapGet and friends before binding anything).
         IncrementalValueProvider<EquatableArray<string>> names = InstrumentedNames.Collect(context, rules);
-        IncrementalValuesProvider<CallCandidate> candidates = context.SyntaxProvider
-            .CreateSyntaxProvider(static (node, _) => node is CompilationUnitSyntax, static (ctx, ct) => InstrumentedNames.CallsIn((CompilationUnitSyntax)ctx.Node, ct))
+        // Trees are compared by reference, so an edit re-reads the edited file only; a file whose text names no
+        // instrumented method is never walked.
+        IncrementalValuesProvider<CallCandidate> candidates = context.CompilationProvider
+            .SelectMany(static (compilation, _) => compilation.SyntaxTrees)
             .Combine(names)
-            .SelectMany(static (pair, _) => InstrumentedNames.Matching(pair.Left, pair.Right))
+            .SelectMany(static (pair, ct) => InstrumentedNames.Matching(pair.Left, pair.Right, ct))
             .Combine(context.CompilationProvider)
             .Select(static (pair, ct) => CallCandidates.From(pair.Left, pair.Right.GetSemanticModel(pair.Left.SyntaxTree), ct))
             .Where(static c => c is not null)!;

@@ -6,12 +6,6 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace Afterward.Generators;
 
-/// <summary>A file's invocations by the simple name they call, found without the semantic model (one entry per file).</summary>
-internal sealed class FileCalls(ImmutableArray<(string Name, InvocationExpressionSyntax Invocation)> calls)
-{
-    public ImmutableArray<(string Name, InvocationExpressionSyntax Invocation)> Calls { get; } = calls;
-}
-
 /// <summary>
 /// The method names worth binding: those of methods marked <c>[BackgroundTask]</c> / <c>[FunctionTrace]</c> in this
 /// project (found through the compiler's attribute index) or in a referenced assembly built against Afterward, and
@@ -42,35 +36,36 @@ internal static class InstrumentedNames
         });
     }
 
-    /// <summary>Every invocation of a file with the simple name it calls.</summary>
-    public static FileCalls CallsIn(CompilationUnitSyntax unit, System.Threading.CancellationToken cancellationToken)
-    {
-        var calls = ImmutableArray.CreateBuilder<(string, InvocationExpressionSyntax)>();
-        foreach (SyntaxNode node in unit.DescendantNodes())
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (node is InvocationExpressionSyntax invocation && Invoked(invocation) is { } name)
-            {
-                calls.Add((name, invocation));
-            }
-        }
-
-        return new FileCalls(calls.ToImmutable());
-    }
-
-    /// <summary>The invocations of a file whose name an instrumented method has.</summary>
-    public static ImmutableArray<InvocationExpressionSyntax> Matching(FileCalls file, EquatableArray<string> names)
+    /// <summary>
+    /// The invocations of a file whose simple name an instrumented method has. The file's text is searched first:
+    /// most files never mention any such name and are not walked at all.
+    /// </summary>
+    public static ImmutableArray<InvocationExpressionSyntax> Matching(SyntaxTree tree, EquatableArray<string> names, System.Threading.CancellationToken cancellationToken)
     {
         if (names.Length == 0)
         {
             return ImmutableArray<InvocationExpressionSyntax>.Empty;
         }
 
-        var set = new HashSet<string>(names, System.StringComparer.Ordinal);
-        var matching = ImmutableArray.CreateBuilder<InvocationExpressionSyntax>();
-        foreach ((string name, InvocationExpressionSyntax invocation) in file.Calls)
+        string text = tree.GetText(cancellationToken).ToString();
+        var present = new HashSet<string>(System.StringComparer.Ordinal);
+        foreach (string name in names)
         {
-            if (set.Contains(name))
+            if (text.IndexOf(name, System.StringComparison.Ordinal) >= 0)
+            {
+                present.Add(name);
+            }
+        }
+
+        if (present.Count == 0)
+        {
+            return ImmutableArray<InvocationExpressionSyntax>.Empty;
+        }
+
+        var matching = ImmutableArray.CreateBuilder<InvocationExpressionSyntax>();
+        foreach (SyntaxNode node in tree.GetRoot(cancellationToken).DescendantNodes())
+        {
+            if (node is InvocationExpressionSyntax invocation && Invoked(invocation) is { } name && present.Contains(name))
             {
                 matching.Add(invocation);
             }
@@ -101,6 +96,14 @@ internal static class InstrumentedNames
         var names = new SortedSet<string>(System.StringComparer.Ordinal);
         foreach (IAssemblySymbol assembly in compilation.SourceModule.ReferencedAssemblySymbols)
         {
+            // The framework's assemblies cannot reference Afterward; skipping them by name avoids decoding their references.
+            string name = assembly.Identity.Name;
+            if (name.StartsWith("System", System.StringComparison.Ordinal) || name.StartsWith("Microsoft.", System.StringComparison.Ordinal)
+                || name is "netstandard" or "mscorlib" or "Afterward" or "Polly.Core")
+            {
+                continue;
+            }
+
             if (assembly.Modules.Any(static m => m.ReferencedAssemblies.Any(static r => r.Name == "Afterward")))
             {
                 AddAttributed(assembly.GlobalNamespace, names);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Afterward.Transactions;
 
 namespace Afterward.Tests;
@@ -5,9 +6,9 @@ namespace Afterward.Tests;
 /// <summary>Each test reports under an application of its own, so that snapshots never mix.</summary>
 internal static class TestApps
 {
-    public static (Application App, ManualTimeProvider Time) Create(Action<AfterwardOptions>? configure = null)
+    public static (Application App, FakeTimeProvider Time) Create(Action<AfterwardOptions>? configure = null)
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         var options = new AfterwardOptions { AppName = "test-" + Guid.NewGuid().ToString("N"), TimeProvider = time };
         configure?.Invoke(options);
         return (ApplicationRegistry.Configure(options), time);

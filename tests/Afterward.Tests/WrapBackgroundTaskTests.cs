@@ -58,7 +58,7 @@ public class WrapBackgroundTaskTests
     }
 
     [Fact]
-    public async Task Wrap_TaskOfT_ThrowsAsync_RecordsErrorAndRethrows()
+    public async Task WrapTaskOfT_ThrowsAsync_RecordsErrorAndRethrows()
     {
         var (app, _) = TestApps.Create();
         Func<string, Task<int>> wrapped = Agent.WrapBackgroundTask<string, int>(async text =>

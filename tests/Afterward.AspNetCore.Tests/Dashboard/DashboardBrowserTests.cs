@@ -10,7 +10,7 @@ namespace Afterward.AspNetCore.Tests;
 public class DashboardBrowserTests
 {
     [Fact]
-    public async Task ShopTraffic_ShowsWebAndNonWebTables_Apdex_Charts_Failures_Detail_AndRefreshesWithoutReload()
+    public async Task ShopTraffic_InTheBrowser_ShowsTablesChartsFailuresDetailAndRefreshes()
     {
         await using ShopProcess shop = await ShopProcess.StartAsync(new Dictionary<string, string>());
         for (int i = 0; i < 5; i++)

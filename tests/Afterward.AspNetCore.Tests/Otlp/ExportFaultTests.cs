@@ -21,7 +21,7 @@ public class ExportFaultTests
     [Theory]
     [InlineData(CollectorMode.Unavailable503, "HTTP 503")]
     [InlineData(CollectorMode.BadRequest400, "HTTP 400")]
-    public async Task CollectorRefuses_RequestsAndTasksSucceed_LossesCountedAndLoggedOnce_ThenRecovers(CollectorMode mode, string reason)
+    public async Task CollectorRefuses_RequestsAndTasksSucceed_LossesCountedLoggedOnceThenRecovered(CollectorMode mode, string reason)
     {
         await using OtlpReceiver receiver = await OtlpReceiver.StartAsync();
         receiver.Mode = mode;
@@ -50,7 +50,7 @@ public class ExportFaultTests
     }
 
     [Fact]
-    public async Task CollectorDown_ConnectionRefused_IsReported_AndExportResumesWhenItReturns()
+    public async Task CollectorDown_ConnectionRefusedReported_ExportResumesWhenItReturns()
     {
         await using OtlpReceiver receiver = await OtlpReceiver.StartAsync();
         await receiver.StopAsync();
@@ -70,7 +70,7 @@ public class ExportFaultTests
     }
 
     [Fact]
-    public async Task CollectorSlow_RequestsDoNotWait_QueueStaysWithinItsBound_OverflowCounted()
+    public async Task CollectorSlow_RequestsDoNotWait_QueueWithinItsBoundOverflowCounted()
     {
         await using OtlpReceiver receiver = await OtlpReceiver.StartAsync();
         receiver.Mode = CollectorMode.Slow;

@@ -11,7 +11,7 @@ namespace Afterward.AspNetCore.Tests;
 public class ShopExportTests
 {
     [Fact]
-    public async Task ShopFlows_ExportServerSpans_LinkedBackgroundRoots_AndMetrics_ThroughStandardVariables()
+    public async Task ShopFlows_ThroughStandardVariables_ExportLinkedSpansAndMetrics()
     {
         await using OtlpReceiver receiver = await OtlpReceiver.StartAsync();
         await using ShopProcess shop = await ShopProcess.StartAsync(new Dictionary<string, string>

@@ -72,7 +72,7 @@ public class BackgroundTasksRunnerTests
     }
 
     [Fact]
-    public async Task ThreeTasks_RunInOrder_FirstThrows_OthersRunAndFailureIsLoggedAndCounted()
+    public async Task ThreeTasks_FirstThrows_OthersRunInOrderFailureLoggedAndCounted()
     {
         var ran = new List<string>();
         await using var host = await TestHost.StartAsync(app => app.MapPost("/three", (BackgroundTasks tasks) =>
@@ -137,7 +137,7 @@ public class BackgroundTasksRunnerTests
     }
 
     [Fact]
-    public async Task ScopedService_InTask_IsNotRequestsInstance_AndIsDisposedAfterTaskList()
+    public async Task ScopedService_InTask_NotTheRequestsInstanceDisposedAfterTheList()
     {
         Tracker? requestTracker = null;
         var seen = new List<Tracker>();
@@ -363,7 +363,7 @@ public class BackgroundTasksRunnerTests
     }
 
     [Fact]
-    public async Task RunningTask_SchedulesFollowUps_TheyRunAfterItsList_FailedTasksFollowUpsAreSkipped()
+    public async Task RunningTask_SchedulesFollowUps_RunAfterItsListSkippedWhenItFails()
     {
         var order = new List<string>();
         await using var host = await TestHost.StartAsync(app => app.MapGet("/chain", (BackgroundTasks tasks) =>

@@ -24,7 +24,7 @@ public class BadInputTests
 
     [Theory]
     [MemberData(nameof(DashboardAppValues))]
-    public async Task DashboardApi_BadAppParameter_Is4xxWithAReason_NeverEchoedAsMarkup(string app, HttpStatusCode expected)
+    public async Task DashboardApi_BadAppParameter_Is4xxWithAReasonNeverMarkup(string app, HttpStatusCode expected)
     {
         await using var host = await TestHost.StartAsync(a => a.MapAfterwardDashboard());
         foreach (string api in (string[])["transactions", "tasks"])
@@ -76,7 +76,7 @@ public class BadInputTests
     }
 
     [Fact]
-    public async Task DashboardApi_NonGetMethods_AreRejected_NothingChangesState()
+    public async Task DashboardApi_NonGetMethods_RejectedNothingChanges()
     {
         await using var host = await TestHost.StartAsync(a => a.MapAfterwardDashboard());
         foreach (HttpMethod method in (HttpMethod[])[HttpMethod.Post, HttpMethod.Put, HttpMethod.Delete, HttpMethod.Patch])
@@ -101,7 +101,7 @@ public class BadInputTests
     ];
 
     [Fact]
-    public async Task ShopRegister_MalformedBodies_Get400WithAClearProblem_ValidOneStillWorks()
+    public async Task ShopRegister_MalformedBodies_Get400WithAClearProblem()
     {
         await using ShopProcess shop = await ShopProcess.StartAsync(new Dictionary<string, string>());
         foreach ((string body, string contentType, HttpStatusCode expected, string says) in RegisterBodies)

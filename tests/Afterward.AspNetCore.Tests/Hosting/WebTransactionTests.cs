@@ -94,7 +94,7 @@ public class WebTransactionTests
     }
 
     [Fact]
-    public async Task SetBackgroundTaskItem_Bool_AndWrongType_IsIgnoredWithWarning()
+    public async Task SetBackgroundTaskItem_BoolOrWrongType_WrongOneIgnoredWithWarning()
     {
         await using var host = await TestHost.StartAsync(app =>
         {
@@ -124,7 +124,7 @@ public class WebTransactionTests
 
     [Theory]
     [MemberData(nameof(WrongItemValues))]
-    public async Task ItemsKey_WrongTypeOrValue_RequestSucceeds_RecordedNormally_WarnedOnce(string key, int variant)
+    public async Task ItemsKey_WrongTypeOrValue_RequestRecordedNormallyWarnedOnce(string key, int variant)
     {
         object value = variant switch
         {

@@ -14,7 +14,7 @@ public partial class ShutdownTests
     [Theory]
     [InlineData(ShopProcess.SIGTERM)]
     [InlineData(ShopProcess.SIGINT)]
-    public async Task Signal_WithTimeToSpare_DrainsEveryTask_ExitsZero(int signal)
+    public async Task Signal_WithTimeToSpare_DrainsEveryTaskExitsZero(int signal)
     {
         await using ShopProcess shop = await ShopProcess.StartAsync(Environment(shutdownSeconds: 30, concurrency: 4));
         const int items = 8;
@@ -43,7 +43,7 @@ public partial class ShutdownTests
     [Theory]
     [InlineData(ShopProcess.SIGTERM)]
     [InlineData(ShopProcess.SIGINT)]
-    public async Task Signal_DeadlineBeforeTasksFinish_CooperativeTasksCancelled_EachCompletedOrAbandonedByName(int signal)
+    public async Task Signal_DeadlineBeforeTasksFinish_EachCompletedOrAbandonedByName(int signal)
     {
         await using ShopProcess shop = await ShopProcess.StartAsync(Environment(shutdownSeconds: 2, concurrency: 2));
         const int files = 10;
@@ -64,7 +64,7 @@ public partial class ShutdownTests
     }
 
     [Fact]
-    public async Task Sigterm_TaskIgnoringCancellation_IsAbandonedByName_ProcessStillExitsZeroPromptly()
+    public async Task Sigterm_TaskIgnoringCancellation_AbandonedByNameProcessExitsZero()
     {
         await using ShopProcess shop = await ShopProcess.StartAsync(Environment(shutdownSeconds: 1, concurrency: 2));
         const int items = 6;
