@@ -101,10 +101,13 @@ public sealed class BackgroundTaskRunnerTests : IAsyncDisposable
         await runner.EnqueueAsync([Item(s => s.GetRequiredService<HangingDisposal>(), "holds-a-hanging-service")], default, "trace");
         await runner.EnqueueAsync([Item(_ => next.SetResult(), "next")], default, "trace");
 
+        // The disposal's bound is a timer of the fake clock, armed once disposal began: advance until it fires.
         await WaitUntilAsync(() => HangingDisposal.Disposing);
-        time.Advance(TimeSpan.FromSeconds(3));
-
-        await next.Task.WaitAsync(Wait);
+        await WaitUntilAsync(() =>
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            return next.Task.IsCompleted;
+        });
         var reported = await _logs.WaitForAsync(e => e.EventId == 2007, Wait);
         Assert.Contains("holds-a-hanging-service", reported.Message, StringComparison.Ordinal);
     }
@@ -211,17 +214,17 @@ public sealed class BackgroundTaskRunnerTests : IAsyncDisposable
 
     private sealed class HangingDisposal : IAsyncDisposable
     {
-        private static TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private static readonly TaskCompletionSource ReleaseSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private static volatile bool _disposing;
 
         public static bool Disposing => _disposing;
 
-        public static void Release() => _release.TrySetResult();
+        public static void Release() => ReleaseSignal.TrySetResult();
 
         public ValueTask DisposeAsync()
         {
             _disposing = true;
-            return new ValueTask(_release.Task);
+            return new ValueTask(ReleaseSignal.Task);
         }
     }
 
