@@ -288,8 +288,7 @@ internal sealed class BackgroundTaskRunner : ITaskDispatcher, IAsyncDisposable
 
             if (transaction.TakeTasks() is { } followUps)
             {
-                Counters.AddQueued(followUps.Count);
-                slot.Append(followUps);
+                AppendFollowUps(followUps, batch, slot);
             }
         }
         catch (OperationCanceledException) when (_abandon.IsCancellationRequested)
@@ -329,6 +328,29 @@ internal sealed class BackgroundTaskRunner : ITaskDispatcher, IAsyncDisposable
         finally
         {
             scope.Dispose();
+        }
+    }
+
+    /// <summary>In-memory follow-ups join the list; those another backend stored (durable tasks) go to it now.</summary>
+    private void AppendFollowUps(List<TaskItem> followUps, TaskBatch batch, WorkerSlot slot)
+    {
+        List<TaskItem>? local = null;
+        foreach (TaskItem item in followUps)
+        {
+            if (item.Backend is { } backend)
+            {
+                _ = backend.DispatchAsync(new TaskBatch([item], batch.Link, batch.TraceId, _time.GetTimestamp()));
+            }
+            else
+            {
+                (local ??= []).Add(item);
+            }
+        }
+
+        if (local is not null)
+        {
+            Counters.AddQueued(local.Count);
+            slot.Append(local);
         }
     }
 

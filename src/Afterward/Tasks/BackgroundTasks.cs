@@ -432,6 +432,9 @@ public sealed class BackgroundTasks
         return Add(task, (services, cancellationToken) => new ValueTask(task(services.GetRequiredService<TService1>(), services.GetRequiredService<TService2>(), cancellationToken)));
     }
 
+    /// <summary>The request's services (for extensions such as durable tasks).</summary>
+    internal IServiceProvider Services => _services;
+
     private static ScheduledTask Add(Delegate callable, Func<IServiceProvider, CancellationToken, ValueTask> invoke)
     {
         PendingTasks pending = AgentContext.Frame?.Transaction.PendingTasks

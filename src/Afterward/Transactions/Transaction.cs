@@ -16,7 +16,11 @@ public sealed class Transaction : IFrame
     private readonly long _startTimestamp;
     private readonly Activity? _activity;
     private readonly bool _ownsActivity;
-    private readonly Lock _gate = new();
+    /// <summary>
+    /// Locks shared by all transactions (striped by identity): a lock object per transaction would cost an
+    /// allocation on every request, and <c>lock (this)</c> on a public type lets callers deadlock it.
+    /// </summary>
+    private static readonly Lock[] Gates = [.. Enumerable.Range(0, 64).Select(static _ => new Lock())];
     private readonly InFlightSet? _inFlight;
     private volatile string _group;
     private volatile string _name;
@@ -83,7 +87,7 @@ public sealed class Transaction : IFrame
     {
         get
         {
-            lock (_gate)
+            lock (Gate)
             {
                 return _attributes is null ? new Dictionary<string, object?>() : new Dictionary<string, object?>(_attributes);
             }
@@ -91,6 +95,8 @@ public sealed class Transaction : IFrame
     }
 
     Transaction IFrame.Transaction => this;
+
+    private Lock Gate => Gates[(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(this) & int.MaxValue) % Gates.Length];
 
     internal long StartTimestamp => _startTimestamp;
 
@@ -117,7 +123,7 @@ public sealed class Transaction : IFrame
 
         string normalizedGroup = MetricNames.NormalizeGroup(group);
         string normalizedName = MetricNames.NormalizeName(name);
-        lock (_gate)
+        lock (Gate)
         {
             if ((int)priority < _namePriority)
             {
@@ -152,7 +158,7 @@ public sealed class Transaction : IFrame
 
     internal bool AddAttribute(string key, object? value)
     {
-        lock (_gate)
+        lock (Gate)
         {
             if (IsEnded)
             {
@@ -180,7 +186,7 @@ public sealed class Transaction : IFrame
 
     internal void AddSegment(in SegmentRecord segment)
     {
-        lock (_gate)
+        lock (Gate)
         {
             if (!IsEnded)
             {
@@ -211,7 +217,7 @@ public sealed class Transaction : IFrame
     internal EndState TakeEndState()
     {
         _inFlight?.Remove(this);
-        lock (_gate)
+        lock (Gate)
         {
             return new EndState(_segments, _children, _attributes, _error, _failed, _ignored, _apdexSuppressed, _ownsActivity);
         }

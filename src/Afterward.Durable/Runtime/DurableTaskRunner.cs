@@ -1,0 +1,556 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Afterward.Durable.Handlers;
+using Afterward.Durable.Storage;
+using Afterward.Tasks;
+using Afterward.Transactions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Afterward.Durable.Runtime;
+
+/// <summary>
+/// The durable dispatcher, store-agnostic: claims runnable tasks of the names this host handles in batches, runs up
+/// to <see cref="DurableTasksOptions.MaxConcurrency"/> handlers (each attempt in a fresh DI scope, as a background
+/// transaction <c>OtherTransaction/DurableTask/{name}</c> linked to the enqueuing request), renews their leases,
+/// stores each outcome fenced by its lease token, retries failures with backoff, and rescues tasks whose process
+/// died. Woken in process on enqueue, release and completion; the store is polled only as a fallback. A graceful
+/// stop cancels running handlers at the host's deadline and puts their tasks back.
+/// </summary>
+internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
+{
+    internal const string DurableBackend = "durable";
+    private const int ClaimBatch = 64;
+    private const int PurgeBatch = 1000;
+    private static readonly TimeSpan StoreRetry = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan ReleaseGrace = TimeSpan.FromSeconds(5);
+    private static readonly Counter<long> Attempts = AfterwardDiagnostics.Meter.CreateCounter<long>(
+        "afterward.durable.attempts", "{attempt}", "Durable task runs by outcome (succeeded, failed, dead, released, lost).");
+
+    private readonly Application _application;
+    private readonly IServiceScopeFactory _scopes;
+    private readonly HandlerRegistry _handlers;
+    private readonly DurableTasksOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly TaskAccounting _accounting;
+    private readonly ConcurrentDictionary<string, Running> _running = new(StringComparer.Ordinal);
+    private readonly WakeSignal _wake = new();
+    private readonly CancellationTokenSource _stopClaiming = new();
+    private readonly CancellationTokenSource _cancelRuns = new();
+    private readonly Lazy<Task> _ready;
+    private readonly IReadOnlyList<string> _names;
+    private Task _loop = Task.CompletedTask;
+    private int _started;
+    private int _stopped;
+    private DurableCounts? _lastCounts;
+
+    public DurableTaskRunner(Application application, IServiceScopeFactory scopes, IDurableStore store, HandlerRegistry handlers, DurableTasksOptions options)
+    {
+        _application = application;
+        _scopes = scopes;
+        Store = store;
+        _handlers = handlers;
+        _options = options;
+        _time = application.Time;
+        _logger = application.Logger;
+        _accounting = new TaskAccounting(application, new TaskCounterCells());
+        _names = handlers.HandledNames;
+        Instance = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
+        _ready = new Lazy<Task>(() => store.InitializeAsync(CancellationToken.None), LazyThreadSafetyMode.ExecutionAndPublication);
+        AfterwardDiagnostics.Meter.CreateObservableGauge("afterward.durable.tasks", ObserveCounts, "{task}",
+            "Durable tasks in the store by state (the last counts this instance read).");
+    }
+
+    public string Backend => DurableBackend;
+
+    public TaskCounterCells Counters => _accounting.Counters;
+
+    public IDurableStore Store { get; }
+
+    /// <summary>This process's name in leases and in each task's detail (machine/pid/random).</summary>
+    public string Instance { get; }
+
+    public HandlerRegistry Handlers => _handlers;
+
+    public Application Application => _application;
+
+    internal int RunningCount => _running.Count;
+
+    /// <summary>Creates or migrates the store's schema once; every store call waits for it.</summary>
+    public Task EnsureReadyAsync() => _ready.Value;
+
+    public long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>Something became runnable in this process: claim now rather than at the next poll.</summary>
+    public void Wake() => _wake.Set();
+
+    public void Start()
+    {
+        if (Interlocked.Exchange(ref _started, 1) != 0)
+        {
+            return;
+        }
+
+        using (ExecutionContext.SuppressFlow())
+        {
+            _loop = Task.Run(RunAsync);
+        }
+    }
+
+    /// <summary>The response completed: the request's held tasks become runnable (not awaited: OnCompleted must not wait on the store).</summary>
+    public ValueTask DispatchAsync(TaskBatch batch)
+    {
+        string[] ids = Ids(batch);
+        _ = ReleaseAsync(ids);
+        return default;
+    }
+
+    /// <summary>The handler failed: its held tasks are deleted with a warning.</summary>
+    public void Skip(TaskBatch batch, string transactionName)
+    {
+        string[] ids = Ids(batch);
+        string names = TaskAccounting.Names(batch.Items);
+        _ = DiscardAsync(ids, transactionName, names);
+    }
+
+    public async Task<ShutdownReport> StopAsync(CancellationToken deadline)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return new ShutdownReport(Backend, 0, 0);
+        }
+
+        await _stopClaiming.CancelAsync().ConfigureAwait(false);
+        _wake.Set();
+        await _loop.ConfigureAwait(false);
+
+        Task[] runs = [.. _running.Values.Select(static r => r.Completion)];
+        string[] names = [.. _running.Values.Select(static r => r.Name)];
+        try
+        {
+            await Task.WhenAll(runs).WaitAsync(deadline).ConfigureAwait(false);
+            return new ShutdownReport(Backend, 0, 0);
+        }
+        catch (OperationCanceledException)
+        {
+            // The deadline: cancel the handlers; each cancelled run is put back (its attempt does not count).
+            await _cancelRuns.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await Task.WhenAll(runs).WaitAsync(ReleaseGrace).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // A handler that ignores its token: its lease expires and another start runs it again.
+            }
+
+            string[] released = [.. _releasedNames];
+            if (released.Length > 0)
+            {
+                Safely(() => DurableLog.Released(_logger, released.Length, string.Join(", ", released)));
+            }
+
+            return new ShutdownReport(Backend, Math.Max(0, names.Length - released.Length), released.Length);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(new CancellationToken(canceled: true)).ConfigureAwait(false);
+        _stopClaiming.Dispose();
+        _cancelRuns.Dispose();
+    }
+
+    /// <summary>The store's counts (every instance's tasks), remembered for the gauge.</summary>
+    public async Task<DurableCounts> CountAsync(CancellationToken cancellationToken)
+    {
+        await EnsureReadyAsync().ConfigureAwait(false);
+        DurableCounts counts = await Store.CountAsync(Now(), 20, cancellationToken).ConfigureAwait(false);
+        _lastCounts = counts;
+        return counts;
+    }
+
+    private readonly ConcurrentQueue<string> _releasedNames = new();
+
+    private async Task RunAsync()
+    {
+        CancellationToken stopping = _stopClaiming.Token;
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await EnsureReadyAsync().ConfigureAwait(false);
+                break;
+            }
+            catch (Exception ex)
+            {
+                Safely(() => DurableLog.StoreFailed(_logger, "creating the schema", StoreRetry, ex));
+                await Delay(StoreRetry, stopping).ConfigureAwait(false);
+            }
+        }
+
+        Safely(() => DurableLog.Started(_logger, Store.Kind, Instance, _names.Count == 0 ? "(no names: this instance only enqueues)" : string.Join(", ", _names)));
+        long nextRescue = 0, nextPurge = 0, nextRenew = 0;
+        long leaseMs = (long)_options.LeaseDuration.TotalMilliseconds;
+        while (!stopping.IsCancellationRequested)
+        {
+            _wake.Reset();
+            long now = Now();
+            try
+            {
+                if (now >= nextRenew && !_running.IsEmpty)
+                {
+                    nextRenew = now + leaseMs / 3;
+                    await RenewAsync(now + leaseMs).ConfigureAwait(false);
+                }
+
+                if (now >= nextRescue)
+                {
+                    nextRescue = now + Math.Max(leaseMs / 2, 500);
+                    int rescued = await Store.RescueAsync(now).ConfigureAwait(false);
+                    if (rescued > 0)
+                    {
+                        Safely(() => DurableLog.Rescued(_logger, rescued));
+                    }
+                }
+
+                if (now >= nextPurge)
+                {
+                    nextPurge = now + (long)TimeSpan.FromMinutes(10).TotalMilliseconds;
+                    await Store.PurgeAsync(now - (long)_options.Retention.TotalMilliseconds, PurgeBatch).ConfigureAwait(false);
+                }
+
+                int free = _options.MaxConcurrency - _running.Count;
+                if (free > 0 && _names.Count > 0)
+                {
+                    int want = Math.Min(free, ClaimBatch);
+                    IReadOnlyList<ClaimedTask> claimed = await Store.ClaimAsync(_names, want, Instance, now, now + leaseMs, stopping).ConfigureAwait(false);
+                    foreach (ClaimedTask task in claimed)
+                    {
+                        Begin(task);
+                    }
+
+                    if (claimed.Count == want)
+                    {
+                        continue; // more may be waiting
+                    }
+                }
+
+                await WaitAsync(now, leaseMs, free > 0, stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                // The store is down or busy: back off, keep the tasks where they are, try again.
+                Safely(() => DurableLog.StoreFailed(_logger, "claiming tasks", StoreRetry, ex));
+                await Delay(StoreRetry, stopping).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Until woken, a slot frees, the next delayed task is due, the poll interval, or the next renewal.</summary>
+    private async Task WaitAsync(long now, long leaseMs, bool canClaim, CancellationToken stopping)
+    {
+        TimeSpan wait = _options.PollInterval;
+        if (!_running.IsEmpty)
+        {
+            wait = TimeSpan.FromMilliseconds(Math.Min(wait.TotalMilliseconds, leaseMs / 3.0));
+        }
+
+        if (canClaim && _names.Count > 0 && await Store.NextRunAtAsync(_names).ConfigureAwait(false) is { } next && next > now)
+        {
+            wait = TimeSpan.FromMilliseconds(Math.Clamp(next - now, 1, wait.TotalMilliseconds));
+        }
+
+        await Task.WhenAny(_wake.Waiter, Delay(wait, stopping)).ConfigureAwait(false);
+    }
+
+    private Task Delay(TimeSpan wait, CancellationToken stopping) =>
+        Task.Delay(wait, _time, stopping).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+    private void Begin(ClaimedTask task)
+    {
+        var run = new Running(task.Id, task.Name, task.LeaseToken, CancellationTokenSource.CreateLinkedTokenSource(_cancelRuns.Token));
+        _running[task.Id] = run;
+        Counters.AddQueued(1);
+        using (ExecutionContext.SuppressFlow())
+        {
+            run.Completion = Task.Run(() => ExecuteAsync(task, run));
+        }
+    }
+
+    private async Task ExecuteAsync(ClaimedTask task, Running run)
+    {
+        Counters.Started();
+        Completion? completion = null;
+        string outcome = "succeeded";
+        ActivityContext link = task.TraceParent is { } traceParent && ActivityContext.TryParse(traceParent, null, out ActivityContext parsed) ? parsed : default;
+        Transaction transaction = _application.StartTransaction(TransactionKind.Background, task.Name, "DurableTask", link: link);
+        transaction.QueueWait = TimeSpan.FromMilliseconds(Math.Max(0, Now() - task.RunAt));
+        TransactionScope scope = TransactionScope.Owner(transaction);
+        try
+        {
+            if (!_handlers.TryGet(task.Name, out DurableHandler? handler) || !handler.Runs)
+            {
+                completion = new Completion(task.Id, task.LeaseToken, RunOutcome.Released, null, null);
+                outcome = "released";
+                return;
+            }
+
+            object? payload;
+            try
+            {
+                payload = handler.Deserialize(task.Payload, _handlers.JsonOptions);
+            }
+            catch (Exception ex) when (ex is System.Text.Json.JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
+            {
+                // Data that no longer fits its contract never will: dead at once, with the reason.
+                string reason = "Afterward.PayloadUnreadable: " + Describe(ex);
+                transaction.NoticeError(ex);
+                completion = new Completion(task.Id, task.LeaseToken, RunOutcome.Failed, reason, null);
+                outcome = "dead";
+                Safely(() => DurableLog.Dead(_logger, task.Name, task.Id, task.Attempt, reason));
+                return;
+            }
+
+            using CancellationTokenSource? timeout = task.TimeoutMs is { } ms ? new CancellationTokenSource(TimeSpan.FromMilliseconds(ms), _time) : null;
+            using CancellationTokenSource token = timeout is null
+                ? CancellationTokenSource.CreateLinkedTokenSource(run.Cancel.Token)
+                : CancellationTokenSource.CreateLinkedTokenSource(run.Cancel.Token, timeout.Token);
+            var context = new DurableTaskContext(task.Id, task.Name, task.Attempt, DateTimeOffset.FromUnixTimeMilliseconds(task.EnqueuedAt));
+            try
+            {
+                AsyncServiceScope services = _scopes.CreateAsyncScope();
+                try
+                {
+                    await handler.RunAsync(payload, context, services.ServiceProvider, token.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    await services.DisposeAsync().ConfigureAwait(false);
+                }
+
+                completion = new Completion(task.Id, task.LeaseToken, RunOutcome.Succeeded, null, null);
+            }
+            catch (OperationCanceledException) when (_cancelRuns.IsCancellationRequested && !run.LeaseLost)
+            {
+                completion = new Completion(task.Id, task.LeaseToken, RunOutcome.Released, null, null);
+                outcome = "released";
+                _releasedNames.Enqueue(task.Name);
+            }
+            catch (Exception ex) when (!run.LeaseLost)
+            {
+                transaction.NoticeError(ex);
+                string error = Describe(ex);
+                if (task.Attempt >= task.MaxAttempts)
+                {
+                    completion = new Completion(task.Id, task.LeaseToken, RunOutcome.Failed, error, null);
+                    outcome = "dead";
+                    Safely(() => DurableLog.Dead(_logger, task.Name, task.Id, task.Attempt, error));
+                }
+                else
+                {
+                    TimeSpan delay = RetrySchedule.Delay(_options.RetryDelay, task.Attempt, Random.Shared.NextDouble());
+                    completion = new Completion(task.Id, task.LeaseToken, RunOutcome.Failed, error, Now() + (long)delay.TotalMilliseconds);
+                    outcome = "failed";
+                    Safely(() => DurableLog.Retrying(_logger, task.Name, task.Id, task.Attempt, task.MaxAttempts, delay, ex));
+                }
+            }
+            catch (Exception ex)
+            {
+                transaction.NoticeError(ex);
+            }
+        }
+        finally
+        {
+            if (run.LeaseLost)
+            {
+                outcome = "lost";
+                Safely(() => DurableLog.LeaseLost(_logger, task.Name, task.Id));
+            }
+            else if (completion is { } done)
+            {
+                await CompleteAsync(done).ConfigureAwait(false);
+            }
+
+            scope.Dispose();
+            Count(outcome);
+            _running.TryRemove(task.Id, out _);
+            run.Cancel.Dispose();
+            _wake.Set();
+        }
+    }
+
+    /// <summary>Stores an outcome; while the store is down, keeps trying (until the lease would expire anyway).</summary>
+    private async Task CompleteAsync(Completion completion)
+    {
+        long giveUp = Now() + (long)_options.LeaseDuration.TotalMilliseconds;
+        while (true)
+        {
+            try
+            {
+                IReadOnlyList<bool> applied = await Store.CompleteAsync([completion], Now()).ConfigureAwait(false);
+                if (!applied[0])
+                {
+                    // Fenced: the lease was taken over (expired and rescued); the other run's outcome stands.
+                    Safely(() => DurableLog.LeaseLost(_logger, _running.TryGetValue(completion.Id, out Running? r) ? r.Name : "?", completion.Id));
+                }
+
+                return;
+            }
+            catch (Exception ex) when (Now() < giveUp)
+            {
+                Safely(() => DurableLog.StoreFailed(_logger, "storing a task's outcome", StoreRetry, ex));
+                await Task.Delay(StoreRetry, _time).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // The lease is gone by now: the rescuer returns the task to the queue and it runs again (at least once).
+                return;
+            }
+        }
+    }
+
+    private async Task RenewAsync(long leaseUntil)
+    {
+        Lease[] leases = [.. _running.Values.Select(static r => new Lease(r.Id, r.Token))];
+        IReadOnlyList<string> lost = await Store.RenewAsync(leases, leaseUntil).ConfigureAwait(false);
+        foreach (string id in lost)
+        {
+            if (_running.TryGetValue(id, out Running? run))
+            {
+                // Fencing: this worker may no longer finish the task; stop its handler.
+                run.LeaseLost = true;
+                try
+                {
+                    await run.Cancel.CancelAsync().ConfigureAwait(false);
+                }
+                catch (ObjectDisposedException)
+                {
+                    // It just finished.
+                }
+            }
+        }
+    }
+
+    private async Task ReleaseAsync(string[] ids)
+    {
+        try
+        {
+            await EnsureReadyAsync().ConfigureAwait(false);
+            await Store.ReleaseHeldAsync(ids, Now()).ConfigureAwait(false);
+            _wake.Set();
+        }
+        catch (Exception ex)
+        {
+            // Not lost: a held task becomes runnable by itself once its hold (LeaseDuration) has passed.
+            Safely(() => DurableLog.StoreFailed(_logger, "releasing a request's tasks", _options.LeaseDuration, ex));
+        }
+    }
+
+    private async Task DiscardAsync(string[] ids, string transactionName, string names)
+    {
+        try
+        {
+            await EnsureReadyAsync().ConfigureAwait(false);
+            int discarded = await Store.DiscardHeldAsync(ids).ConfigureAwait(false);
+            _accounting.Counters.AddSkipped(discarded);
+            Safely(() => DurableLog.Discarded(_logger, transactionName, discarded, names));
+        }
+        catch (Exception ex)
+        {
+            Safely(() => DurableLog.StoreFailed(_logger, "discarding a failed request's tasks", StoreRetry, ex));
+        }
+    }
+
+    private static string[] Ids(TaskBatch batch)
+    {
+        var ids = new string[batch.Items.Count];
+        for (int i = 0; i < ids.Length; i++)
+        {
+            ids[i] = (string)batch.Items[i].State!;
+        }
+
+        return ids;
+    }
+
+    private void Count(string outcome)
+    {
+        switch (outcome)
+        {
+            case "succeeded":
+                Counters.Completed();
+                break;
+            case "released":
+            case "lost":
+                Counters.AbandonedRunning();
+                break;
+            default:
+                Counters.Failed(new TaskFailure("durable", outcome, outcome, _time.GetUtcNow()));
+                break;
+        }
+
+        if (Attempts.Enabled)
+        {
+            Attempts.Add(1, new KeyValuePair<string, object?>(AfterwardDiagnostics.OutcomeTag, outcome),
+                new KeyValuePair<string, object?>(AfterwardDiagnostics.AppTag, _application.Name),
+                new KeyValuePair<string, object?>("afterward.instance", Instance));
+        }
+    }
+
+    private IEnumerable<Measurement<long>> ObserveCounts()
+    {
+        if (_lastCounts is not { } c)
+        {
+            yield break;
+        }
+
+        KeyValuePair<string, object?> app = new(AfterwardDiagnostics.AppTag, _application.Name);
+        yield return new(c.Scheduled, app, new("afterward.durable.state", "scheduled"));
+        yield return new(c.Queued, app, new("afterward.durable.state", "queued"));
+        yield return new(c.Running, app, new("afterward.durable.state", "running"));
+        yield return new(c.Retrying, app, new("afterward.durable.state", "retrying"));
+        yield return new(c.Succeeded, app, new("afterward.durable.state", "succeeded"));
+        yield return new(c.Dead, app, new("afterward.durable.state", "dead"));
+    }
+
+    /// <summary><c>{full type name}: {message}</c>, bounded for storage; an exception whose Message throws is still described.</summary>
+    internal static string Describe(Exception exception)
+    {
+        (string type, string message) = TaskAccounting.Describe(exception);
+        string text = type + ": " + message;
+        return text.Length <= 4000 ? text : text[..4000] + "…";
+    }
+
+    private static void Safely(Action log)
+    {
+        try
+        {
+            log();
+        }
+        catch (Exception)
+        {
+            // The application's logging failed; the task's state is already stored.
+        }
+    }
+
+    private sealed class Running(string id, string name, long token, CancellationTokenSource cancel)
+    {
+        public string Id { get; } = id;
+
+        public string Name { get; } = name;
+
+        public long Token { get; } = token;
+
+        public CancellationTokenSource Cancel { get; } = cancel;
+
+        public volatile bool LeaseLost;
+
+        public Task Completion { get; set; } = Task.CompletedTask;
+    }
+}
