@@ -53,7 +53,7 @@ public static class DurableTasksServiceCollectionExtensions
         services.AddSingleton<IDurableTasks>(static sp => sp.GetRequiredService<DurableTasksService>());
         services.AddSingleton<IDurableTaskSource>(static sp => sp.GetRequiredService<DurableTasksService>());
         services.AddOptions<DurableStartupCheck>().ValidateOnStart();
-        services.AddSingleton<IValidateOptions<DurableStartupCheck>, DurableStartupCheck>();
+        services.AddSingleton<IValidateOptions<DurableStartupCheck>, DurableStartupValidator>();
         return services;
     }
 
@@ -118,8 +118,11 @@ public static class DurableTasksServiceCollectionExtensions
         return options;
     }
 
+    /// <summary>An options type with no settings: validating it when the host starts resolves the durable options.</summary>
+    private sealed class DurableStartupCheck;
+
     /// <summary>Resolves the options when the host starts, so that an invalid one fails the start naming it.</summary>
-    private sealed class DurableStartupCheck(IServiceProvider services) : IValidateOptions<DurableStartupCheck>
+    private sealed class DurableStartupValidator(IServiceProvider services) : IValidateOptions<DurableStartupCheck>
     {
         public ValidateOptionsResult Validate(string? name, DurableStartupCheck options)
         {

@@ -13,7 +13,7 @@ internal sealed class HandlerRegistry
 
     private readonly Dictionary<string, DurableHandler> _entries = new(StringComparer.Ordinal);
 
-    public JsonSerializerOptions JsonOptions { get; set; } = new(JsonSerializerDefaults.Web);
+    public JsonSerializerOptions JsonOptions { get; set; } = DefaultJsonOptions();
 
     /// <summary>Names this host runs (claims are filtered by them).</summary>
     public IReadOnlyList<string> HandledNames => [.. _entries.Values.Where(static e => e.Runs).Select(static e => e.Name)];
@@ -38,6 +38,17 @@ internal sealed class HandlerRegistry
                 $"No durable task handler is registered as '{name}'. Register it in services.AddDurableTasks(durable => durable.AddHandler<TPayload, THandler>(\"{name}\")), " +
                 $"or declare it with durable.AddRemoteHandler<TPayload>(\"{name}\") when another process runs it.", nameof(name));
     }
+
+    /// <summary>
+    /// The web defaults (camelCase) with the reflection-based contract when the app allows reflection; a trimmed or
+    /// AOT app (reflection off) must give a source-generated <c>JsonTypeInfo</c> or options with its own resolver.
+    /// </summary>
+    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2026",
+        Justification = "Used only when JsonSerializer.IsReflectionEnabledByDefault; otherwise the options carry no reflection resolver.")]
+    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("AOT", "IL3050",
+        Justification = "Used only when JsonSerializer.IsReflectionEnabledByDefault; otherwise the options carry no reflection resolver.")]
+    private static JsonSerializerOptions DefaultJsonOptions() =>
+        JsonSerializer.IsReflectionEnabledByDefault ? JsonSerializerOptions.Web : new JsonSerializerOptions(JsonSerializerDefaults.Web);
 
     public static void ValidateName(string name)
     {

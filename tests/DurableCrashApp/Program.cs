@@ -1,0 +1,49 @@
+// A web app for the crash tests: POST /work enqueues a durable task whose handler takes a while and then appends its
+// id to a log file (flushed). The test kills this process with SIGKILL while tasks run, restarts it on the same
+// SQLite file, and checks from the log that every task ran at least once.
+//   DurableCrashApp --urls http://127.0.0.1:0 --db <file> --log <file>
+using Afterward;
+
+var builder = WebApplication.CreateBuilder(args);
+string db = builder.Configuration["db"] ?? throw new InvalidOperationException("--db <file> is required");
+string log = builder.Configuration["log"] ?? throw new InvalidOperationException("--log <file> is required");
+builder.Logging.ClearProviders();
+builder.Services.AddAfterward(o => o.AppName = "CrashApp");
+builder.Services.AddDurableTasks(durable =>
+{
+    durable.UseSqlite("Data Source=" + db);
+    durable.Options.LeaseDuration = TimeSpan.FromSeconds(2);
+    durable.Options.PollInterval = TimeSpan.FromMilliseconds(100);
+    durable.Options.MaxAttempts = 1000;
+    durable.AddHandler<int>("work", async (int n, IServiceProvider _, CancellationToken token) =>
+    {
+        await Task.Delay(5 + n % 20, token);
+        DoneLog.Append(log, n);
+    });
+});
+var app = builder.Build();
+app.UseAfterward();
+app.MapPost("/work/{n:int}", async (int n, BackgroundTasks tasks) => Results.Accepted(null, new { id = await tasks.AddDurableTaskAsync("work", n) }));
+app.Lifetime.ApplicationStarted.Register(() =>
+{
+    // The test reads the address from the first line of standard output.
+    Console.WriteLine("listening " + app.Urls.First());
+    Console.Out.Flush();
+});
+app.Run();
+
+internal static class DoneLog
+{
+    private static readonly Lock Gate = new();
+
+    public static void Append(string path, int n)
+    {
+        lock (Gate)
+        {
+            using var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+            byte[] line = System.Text.Encoding.ASCII.GetBytes(n + "\n");
+            stream.Write(line);
+            stream.Flush(flushToDisk: false);
+        }
+    }
+}
