@@ -6,6 +6,14 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddAfterward(options => options.ApdexThreshold = TimeSpan.FromMilliseconds(500));
 builder.Services.AddScoped<INotifier, ConsoleNotifier>();
 builder.Services.AddSingleton<UserCache>();
+
+// Durable tasks: stored first, run at least once, even across a crash. The SQLite file lives in the content root
+// unless ConnectionStrings:AfterwardTasks (or the variable ConnectionStrings__AfterwardTasks) names another.
+builder.Services.AddDurableTasks(durable =>
+{
+    durable.UseSqlite(builder.Configuration.GetConnectionString("AfterwardTasks") ?? "Data Source=afterward-tasks.db");
+    durable.AddHandler<WelcomeEmail, WelcomeEmailHandler>("welcome-email");
+});
 builder.Services.AddProblemDetails();
 
 // A body that cannot be read (malformed JSON, wrong type, no body, wrong content type) is answered with a problem
@@ -51,7 +59,7 @@ app.MapPost("/action", (int user_id, string action, BackgroundTasks backgroundTa
     return new { status = "success", action };
 });
 
-app.MapPost("/register", (User user, BackgroundTasks backgroundTasks) =>
+app.MapPost("/register", async (User user, BackgroundTasks backgroundTasks) =>
 {
     var problems = new List<ValidationResult>();
     if (!Validator.TryValidateObject(user, new ValidationContext(user), problems, validateAllProperties: true))
@@ -62,9 +70,15 @@ app.MapPost("/register", (User user, BackgroundTasks backgroundTasks) =>
             .ToDictionary(g => g.Key, g => g.Select(p => p.ErrorMessage ?? "invalid").ToArray()));
     }
 
-    backgroundTasks.AddTask(SendWelcomeEmail, user.Email, user.Name);
-    return Results.Ok(new { message = $"User {user.Name} registered successfully" });
+    // Durable: stored now, sent after the response, retried until it succeeds; poll /tasks/{id} for its state.
+    string id = await backgroundTasks.AddDurableTaskAsync("welcome-email", new WelcomeEmail(user.Email, user.Name));
+    return Results.Accepted($"/tasks/{id}", new { message = $"User {user.Name} registered successfully", id, status = $"/tasks/{id}" });
 });
+
+app.MapGet("/tasks/{id}", async (string id, IDurableTasks tasks) =>
+    await tasks.GetAsync(id) is { } task
+        ? Results.Ok(new { task.Id, task.Name, state = task.State.ToString().ToLowerInvariant(), task.Attempts, task.EnqueuedAt, task.StartedAt, task.CompletedAt, task.LastError })
+        : Results.NotFound(new { error = "No task has that id." }));
 
 app.MapPost("/upload", (string filename, BackgroundTasks backgroundTasks) =>
 {
@@ -124,7 +138,6 @@ static Task UpdateAnalyticsAsync(string action)
     return Task.CompletedTask;
 }
 
-static void SendWelcomeEmail(string email, string name) => Console.WriteLine($"Sending welcome email to {email} ({name})");
 
 static async Task ProcessUploadedFileAsync(string filename, CancellationToken cancellationToken)
 {
@@ -144,6 +157,20 @@ static void RiskyOperation(string data)
     }
 
     Console.WriteLine($"Processing: {data}");
+}
+
+/// <summary>The welcome email's payload, stored as JSON with the durable task.</summary>
+public sealed record WelcomeEmail(string Email, string Name);
+
+/// <summary>Sends the welcome email; created in the task's own DI scope for each attempt.</summary>
+internal sealed class WelcomeEmailHandler(ILogger<WelcomeEmailHandler> logger) : IDurableTaskHandler<WelcomeEmail>
+{
+    public Task HandleAsync(WelcomeEmail email, DurableTaskContext context, CancellationToken cancellationToken)
+    {
+        Console.WriteLine($"Sending welcome email to {email.Email} ({email.Name}), attempt {context.Attempt}");
+        logger.LogInformation("Welcome email for {Email} sent (task {Id})", email.Email, context.Id);
+        return Task.CompletedTask;
+    }
 }
 
 /// <summary>A user to register; validated before anything is scheduled.</summary>

@@ -13,8 +13,9 @@ namespace Microsoft.AspNetCore.Builder;
 public static class AfterwardDashboardEndpointRouteBuilderExtensions
 {
     /// <summary>
-    /// Maps the dashboard page at <paramref name="pattern"/> and its read-only JSON API under
-    /// <c>{pattern}/api/</c>. Served only to loopback clients (others get 403) unless an authorization policy is
+    /// Maps the dashboard page at <paramref name="pattern"/> and its JSON API under
+    /// <c>{pattern}/api/</c> (with the durable-task section and its Retry / Delete calls when durable tasks are
+    /// registered). Served only to loopback clients (others get 403) unless an authorization policy is
     /// attached to the returned builder (<c>.RequireAuthorization(...)</c>). Its own requests are not recorded.
     /// Mapping it also lists the host's running transactions for its in-flight view (an insert and a removal per
     /// transaction).
@@ -55,6 +56,11 @@ public static class AfterwardDashboardEndpointRouteBuilderExtensions
         group.MapGet("/api/transaction", (string? app, string? name) => api.Transaction(app, name));
         group.MapGet("/api/inflight", (string? app) => api.InFlight(app));
         group.MapGet("/api/tasks", (string? app) => api.Tasks(app));
+        if (endpoints.ServiceProvider.GetService<Afterward.Tasks.IDurableTaskSource>() is { } durable)
+        {
+            DurableDashboardApi.Map(group, durable);
+        }
+
         return group;
     }
 }

@@ -52,6 +52,7 @@ internal sealed partial class ShopProcess : IAsyncDisposable
         start.ArgumentList.Add("http://127.0.0.1:0");
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["ConnectionStrings__AfterwardTasks"] = "Data Source=" + Path.Combine(Path.GetTempPath(), "afterward-shop", Guid.NewGuid().ToString("N"), "tasks.db");
         foreach (KeyValuePair<string, string> variable in environment)
         {
             start.Environment[variable.Key] = variable.Value;

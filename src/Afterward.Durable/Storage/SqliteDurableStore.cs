@@ -258,7 +258,7 @@ internal sealed class SqliteDurableStore : IDurableStore
         var recent = new List<DeadTask>();
         using (SqliteCommand command = Command(connection, null, """
             SELECT id, name, attempts, last_error, completed_at FROM afterward_tasks INDEXED BY ix_afterward_tasks_finished
-            WHERE state = 3 ORDER BY completed_at DESC LIMIT $limit;
+            WHERE state IN (2, 3) AND state = 3 ORDER BY completed_at DESC LIMIT $limit;
             """, ("$limit", recentDead)))
         using (SqliteDataReader reader = command.ExecuteReader())
         {

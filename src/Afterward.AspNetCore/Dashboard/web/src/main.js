@@ -77,7 +77,13 @@ function layout() {
       el('h2', { text: 'Background tasks' }),
       el('div', { id: 'tasks', class: 'counters' }),
       el('h3', { text: 'Recent failures' }),
-      el('table', { id: 'failures' }, el('thead', {}, el('tr', {}, ...['Task', 'Exception', 'Message', 'At'].map((h) => el('th', { text: h })))), el('tbody'))));
+      el('table', { id: 'failures' }, el('thead', {}, el('tr', {}, ...['Task', 'Exception', 'Message', 'At'].map((h) => el('th', { text: h })))), el('tbody'))),
+    el('section', { id: 'durable', hidden: '' },
+      el('h2', {}, 'Durable tasks ', el('span', { id: 'durable-store', class: 'muted' })),
+      el('div', { id: 'durable-counts', class: 'counters' }),
+      el('h3', { text: 'Dead tasks' }),
+      el('table', { id: 'dead' }, el('thead', {}, el('tr', {}, ...['Task', 'Id', 'Attempts', 'Last error', 'At', ''].map((h) => el('th', { text: h })))), el('tbody')),
+      el('p', { id: 'durable-note', class: 'muted', role: 'status' })));
 }
 
 function table(id, columns) {
@@ -262,6 +268,42 @@ function renderTasks(t) {
   if (!t.recentFailures.length) body.append(el('tr', {}, el('td', { class: 'muted', colspan: '4', text: 'No failures.' })));
 }
 
+// Durable tasks: counts come from the store (every instance's tasks); Retry and Delete change it.
+async function durable() {
+  const response = await fetch(`${root}/api/durable`, { headers: { accept: 'application/json' } });
+  if (response.status === 404) return null; // durable tasks are not registered in this app
+  if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+  return response.json();
+}
+
+async function change(method, path, note) {
+  const response = await fetch(`${root}/api/durable/${path}`, { method, headers: { accept: 'application/json' } });
+  let body = {};
+  try { body = await response.json(); } catch { /* not JSON */ }
+  $('durable-note').textContent = response.ok ? note : `Could not ${method === 'DELETE' ? 'delete' : 'retry'}: ${body.error || response.status}`;
+  refresh();
+}
+
+function renderDurable(d) {
+  const section = $('durable');
+  section.hidden = !d;
+  if (!d) return;
+  $('durable-store').textContent = `(${d.store})`;
+  $('durable-counts').replaceChildren(...['scheduled', 'queued', 'running', 'retrying', 'succeeded', 'dead'].map((key) =>
+    el('div', { class: `counter ${key}`, id: `durable-${key}` }, el('span', { class: 'value', text: num(d[key] ?? 0) }), el('span', { class: 'label', text: key }))));
+  const body = $('dead').tBodies[0];
+  body.replaceChildren(...d.recentDead.map((t) => el('tr', { 'data-id': t.id },
+    el('td', { class: 'name', text: t.name }),
+    el('td', { class: 'muted', text: t.id }),
+    el('td', { text: num(t.attempts) }),
+    el('td', { class: 'message', text: t.lastError ?? '' }),
+    el('td', { text: new Date(t.at).toLocaleTimeString() }),
+    el('td', {},
+      el('button', { type: 'button', class: 'retry', onclick: () => change('POST', `${encodeURIComponent(t.id)}/retry`, `Task ${t.id} queued again.`) }, 'Retry'),
+      el('button', { type: 'button', class: 'delete', onclick: () => change('DELETE', encodeURIComponent(t.id), `Task ${t.id} deleted.`) }, 'Delete')))));
+  if (!d.recentDead.length) body.append(el('tr', {}, el('td', { class: 'muted', colspan: '6', text: 'No dead tasks.' })));
+}
+
 // ---- refresh loop -------------------------------------------------------------------------------------------------
 async function refresh() {
   clearTimeout(state.timer);
@@ -272,7 +314,7 @@ async function refresh() {
     if (!state.app) {
       $('status').textContent = 'Waiting for the first transaction…';
     } else {
-      const [overview, transactions, inflight, tasks] = await Promise.all([api('overview'), api('transactions'), api('inflight'), api('tasks')]);
+      const [overview, transactions, inflight, tasks, durableTasks] = await Promise.all([api('overview'), api('transactions'), api('inflight'), api('tasks'), durable()]);
       renderCards(overview);
       renderCharts(overview.timeline, overview.windowMinutes);
       state.data = transactions;
@@ -280,6 +322,7 @@ async function refresh() {
       renderTable('background');
       renderInFlight(inflight);
       renderTasks(tasks);
+      renderDurable(durableTasks);
       await renderDetail();
       $('status').textContent = `Updated ${new Date().toLocaleTimeString()}`;
       document.body.dataset.loaded = 'true';
