@@ -39,6 +39,9 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
     private readonly WakeSignal _wake = new();
     private readonly CancellationTokenSource _stopClaiming = new();
     private readonly CancellationTokenSource _cancelRuns = new();
+    private readonly CancellationTokenSource _stopStarting = new();
+    private readonly SemaphoreSlim _slots;
+    private readonly int _prefetch;
     private readonly Lazy<Task> _ready;
     private readonly IReadOnlyList<string> _names;
     private Task _loop = Task.CompletedTask;
@@ -57,6 +60,11 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
         _logger = application.Logger;
         _accounting = new TaskAccounting(application, new TaskCounterCells());
         _names = handlers.HandledNames;
+        _slots = new SemaphoreSlim(Math.Max(1, options.MaxConcurrency));
+
+        // Claims are batched: up to four times MaxConcurrency tasks are claimed (leased) ahead and started as slots free,
+        // so that one claim serves many runs (as graphile-worker's local queue does).
+        _prefetch = Math.Min(4 * options.MaxConcurrency, 256);
         Instance = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
         _ready = new Lazy<Task>(() => store.InitializeAsync(CancellationToken.None), LazyThreadSafetyMode.ExecutionAndPublication);
         AfterwardDiagnostics.Meter.CreateObservableGauge("afterward.durable.tasks", ObserveCounts, "{task}",
@@ -123,11 +131,12 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
         }
 
         await _stopClaiming.CancelAsync().ConfigureAwait(false);
+        await _stopStarting.CancelAsync().ConfigureAwait(false);
         _wake.Set();
         await _loop.ConfigureAwait(false);
 
         Task[] runs = [.. _running.Values.Select(static r => r.Completion)];
-        string[] names = [.. _running.Values.Select(static r => r.Name)];
+        string[] names = [.. _running.Values.Where(static r => r.Started).Select(static r => r.Name)];
         try
         {
             await Task.WhenAll(runs).WaitAsync(deadline).ConfigureAwait(false);
@@ -160,7 +169,9 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
     {
         await StopAsync(new CancellationToken(canceled: true)).ConfigureAwait(false);
         _stopClaiming.Dispose();
+        _stopStarting.Dispose();
         _cancelRuns.Dispose();
+        _slots.Dispose();
     }
 
     /// <summary>The store's counts (every instance's tasks), remembered for the gauge.</summary>
@@ -222,8 +233,8 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
                     await Store.PurgeAsync(now - (long)_options.Retention.TotalMilliseconds, PurgeBatch).ConfigureAwait(false);
                 }
 
-                int free = _options.MaxConcurrency - _running.Count;
-                if (free > 0 && _names.Count > 0)
+                int free = _prefetch - _running.Count;
+                if (free > 0 && _names.Count > 0 && (free >= _prefetch / 2 || _running.IsEmpty))
                 {
                     int want = Math.Min(free, ClaimBatch);
                     IReadOnlyList<ClaimedTask> claimed = await Store.ClaimAsync(_names, want, Instance, now, now + leaseMs, stopping).ConfigureAwait(false);
@@ -280,7 +291,35 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
         Counters.AddQueued(1);
         using (ExecutionContext.SuppressFlow())
         {
-            run.Completion = Task.Run(() => ExecuteAsync(task, run));
+            run.Completion = Task.Run(() => StartWhenFreeAsync(task, run));
+        }
+    }
+
+    /// <summary>A claimed task waits for a free slot; when the host stops first, it goes back to the store unstarted.</summary>
+    private async Task StartWhenFreeAsync(ClaimedTask task, Running run)
+    {
+        try
+        {
+            await _slots.WaitAsync(_stopStarting.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Its attempt does not count: the release gives back what the claim added.
+            await CompleteAsync(new Completion(task.Id, task.LeaseToken, RunOutcome.Released, null, null)).ConfigureAwait(false);
+            Counters.AbandonedQueued(1);
+            _running.TryRemove(task.Id, out _);
+            run.Cancel.Dispose();
+            return;
+        }
+
+        try
+        {
+            run.Started = true;
+            await ExecuteAsync(task, run).ConfigureAwait(false);
+        }
+        finally
+        {
+            _slots.Release();
         }
     }
 
@@ -382,7 +421,10 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
             Count(outcome);
             _running.TryRemove(task.Id, out _);
             run.Cancel.Dispose();
-            _wake.Set();
+            if (_running.Count <= _prefetch / 2)
+            {
+                _wake.Set();
+            }
         }
     }
 
@@ -550,6 +592,8 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
         public CancellationTokenSource Cancel { get; } = cancel;
 
         public volatile bool LeaseLost;
+
+        public volatile bool Started;
 
         public Task Completion { get; set; } = Task.CompletedTask;
     }

@@ -55,7 +55,7 @@ internal sealed class SqliteDurableStore : IDurableStore
                 return;
             }
 
-            _writer = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            _writer = await OpenAsync(cancellationToken, writer: true).ConfigureAwait(false);
             Execute(_writer, null, "PRAGMA journal_mode=WAL;");
             SqliteSchema.CreateOrMigrate(_writer);
             _writeLoop = Task.Run(WriteLoopAsync, CancellationToken.None);
@@ -337,40 +337,23 @@ internal sealed class SqliteDurableStore : IDurableStore
                 batch.Add(op);
             }
 
-            try
+            // Optimistic: the whole batch in one transaction. A write that throws (a constraint, a bad argument) rolls
+            // the batch back; then each write runs in a transaction of its own, so that it fails alone.
+            if (!TryCommit(connection, batch, out Exception? failure))
             {
-                using (var tx = (SqliteTransaction)connection.BeginTransaction(deferred: false))
+                if (batch.Count == 1)
                 {
-                    for (int i = 0; i < batch.Count; i++)
+                    batch[0].Fail(failure!);
+                }
+                else
+                {
+                    foreach (WriteOp op in batch)
                     {
-                        // A savepoint per write: one that fails (a constraint, a bad argument) fails alone.
-                        Execute(connection, tx, "SAVEPOINT w;");
-                        try
+                        if (!TryCommit(connection, [op], out Exception? alone))
                         {
-                            batch[i].Run(connection, tx);
-                            Execute(connection, tx, "RELEASE w;");
-                        }
-                        catch (Exception ex)
-                        {
-                            Execute(connection, tx, "ROLLBACK TO w; RELEASE w;");
-                            batch[i].Fail(ex);
+                            op.Fail(alone!);
                         }
                     }
-
-                    tx.Commit();
-                }
-
-                foreach (WriteOp op in batch)
-                {
-                    op.Commit();
-                }
-            }
-            catch (Exception ex)
-            {
-                // The commit itself failed (disk full, I/O error): every write of the batch fails, none is half-done.
-                foreach (WriteOp op in batch)
-                {
-                    op.Fail(ex);
                 }
             }
 
@@ -378,9 +361,39 @@ internal sealed class SqliteDurableStore : IDurableStore
         }
     }
 
-    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    /// <summary>Runs the writes in one transaction and completes them after the commit; false (nothing applied) if any threw.</summary>
+    private static bool TryCommit(SqliteConnection connection, List<WriteOp> batch, out Exception? failure)
     {
-        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            using (var tx = (SqliteTransaction)connection.BeginTransaction(deferred: false))
+            {
+                foreach (WriteOp op in batch)
+                {
+                    op.Run(connection, tx);
+                }
+
+                tx.Commit();
+            }
+
+            foreach (WriteOp op in batch)
+            {
+                op.Commit();
+            }
+
+            failure = null;
+            return true;
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+            return false;
+        }
+    }
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken, bool writer = false)
+    {
+        SqliteConnection connection = writer ? new WriterConnection(_connectionString) : new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         Execute(connection, null, _synchronous == SqliteSynchronous.Full
             ? "PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;"
@@ -388,10 +401,30 @@ internal sealed class SqliteDurableStore : IDurableStore
         return connection;
     }
 
+    /// <summary>
+    /// A command for <paramref name="sql"/>. On the writer connection it is prepared once and reused (preparing a
+    /// statement costs more than running these small ones); its <c>Dispose</c> keeps it for the next write.
+    /// </summary>
     private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? tx, string sql, params (string Name, object? Value)[] parameters)
     {
-        SqliteCommand command = connection.CreateCommand();
-        command.CommandText = sql;
+        SqliteCommand command;
+        if (connection is WriterConnection writer)
+        {
+            if (!writer.Prepared.TryGetValue(sql, out PreparedCommand? prepared))
+            {
+                prepared = new PreparedCommand(sql, connection);
+                writer.Prepared[sql] = prepared;
+            }
+
+            prepared.Parameters.Clear();
+            command = prepared;
+        }
+        else
+        {
+            command = connection.CreateCommand();
+            command.CommandText = sql;
+        }
+
         command.Transaction = tx;
         foreach ((string name, object? value) in parameters)
         {
@@ -399,6 +432,52 @@ internal sealed class SqliteDurableStore : IDurableStore
         }
 
         return command;
+    }
+
+    /// <summary>The writer's connection, with its prepared commands (used by the write loop only, one batch at a time).</summary>
+    private sealed class WriterConnection(string connectionString) : SqliteConnection(connectionString)
+    {
+        public Dictionary<string, PreparedCommand> Prepared { get; } = new(StringComparer.Ordinal);
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                foreach (PreparedCommand command in Prepared.Values)
+                {
+                    command.Release();
+                }
+
+                Prepared.Clear();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+
+    /// <summary>A reused command: disposing it after one use keeps it prepared; <see cref="Release"/> disposes it.</summary>
+    private sealed class PreparedCommand : SqliteCommand
+    {
+        private bool _released;
+
+        public PreparedCommand(string sql, SqliteConnection connection)
+            : base(sql, connection)
+        {
+        }
+
+        public void Release()
+        {
+            _released = true;
+            Dispose();
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (_released)
+            {
+                base.Dispose(disposing);
+            }
+        }
     }
 
     private static SqliteCommand Set(SqliteCommand command, string name, object value)
@@ -442,24 +521,13 @@ internal sealed class SqliteDurableStore : IDurableStore
     {
         private readonly TaskCompletionSource<T> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private T? _value;
-        private bool _failed;
 
         public Task<T> Result => _result.Task;
 
         public override void Run(SqliteConnection connection, SqliteTransaction tx) => _value = write(connection, tx);
 
-        public override void Commit()
-        {
-            if (!_failed)
-            {
-                _result.TrySetResult(_value!);
-            }
-        }
+        public override void Commit() => _result.TrySetResult(_value!);
 
-        public override void Fail(Exception exception)
-        {
-            _failed = true;
-            _result.TrySetException(exception);
-        }
+        public override void Fail(Exception exception) => _result.TrySetException(exception);
     }
 }
