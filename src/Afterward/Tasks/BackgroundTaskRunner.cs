@@ -60,6 +60,28 @@ internal sealed class BackgroundTaskRunner : ITaskDispatcher, IAsyncDisposable
 
     internal TaskAccounting Accounting => _accounting;
 
+    /// <summary>How many items the queue holds at most (<see cref="BackgroundTaskOptions.QueueCapacity"/>, in task lists).</summary>
+    public int QueueCapacity => _options.QueueCapacity;
+
+    /// <summary>How long the longest-running task has been running; zero when none runs.</summary>
+    public TimeSpan LongestRunning()
+    {
+        long now = _time.GetTimestamp();
+        TimeSpan longest = TimeSpan.Zero;
+        foreach (WorkerSlot? slot in _slots)
+        {
+            if (slot?.RunningSince() is { } since && _time.GetElapsedTime(since, now) is var elapsed && elapsed > longest)
+            {
+                longest = elapsed;
+            }
+        }
+
+        return longest;
+    }
+
+    /// <summary>Task lists waiting in the queue now.</summary>
+    public int QueuedLists => _queue.Reader.CanCount ? _queue.Reader.Count : 0;
+
     internal TaskExecution Execution => _execution;
 
     /// <summary>Starts the workers and the long-task monitor; idempotent.</summary>

@@ -16,10 +16,17 @@ internal sealed class TaskCounterCells
     private long _skipped;
     private long _abandoned;
     private long _retried;
+    private long _lastProgress = Environment.TickCount64;
 
     public long Queued => Volatile.Read(ref _queued);
 
     public long Running => Volatile.Read(ref _running);
+
+    /// <summary>
+    /// When a worker last made progress (started or finished a task), or the queue last went from empty to waiting:
+    /// milliseconds of <see cref="Environment.TickCount64"/>. Health checks compare it with now while tasks wait.
+    /// </summary>
+    public long LastProgress => Volatile.Read(ref _lastProgress);
 
     public BackgroundTaskCounters Read()
     {
@@ -33,22 +40,31 @@ internal sealed class TaskCounterCells
             Volatile.Read(ref _skipped), Volatile.Read(ref _abandoned), Volatile.Read(ref _retried), failures);
     }
 
-    public void AddQueued(long count) => Interlocked.Add(ref _queued, count);
+    public void AddQueued(long count)
+    {
+        if (Interlocked.Add(ref _queued, count) == count)
+        {
+            Progressed();
+        }
+    }
 
     public void Started()
     {
         Interlocked.Decrement(ref _queued);
         Interlocked.Increment(ref _running);
+        Progressed();
     }
 
     public void Completed()
     {
         Interlocked.Decrement(ref _running);
         Interlocked.Increment(ref _completed);
+        Progressed();
     }
 
     public void Failed(TaskFailure failure)
     {
+        Progressed();
         Interlocked.Decrement(ref _running);
         Interlocked.Increment(ref _failed);
         lock (_recentFailures)
@@ -77,4 +93,6 @@ internal sealed class TaskCounterCells
     }
 
     public void Retry() => Interlocked.Increment(ref _retried);
+
+    private void Progressed() => Volatile.Write(ref _lastProgress, Environment.TickCount64);
 }

@@ -150,6 +150,15 @@ internal sealed class WorkerSlot
         }
     }
 
+    /// <summary>When the running task started (a timestamp), or null when the worker is idle.</summary>
+    public long? RunningSince()
+    {
+        lock (_gate)
+        {
+            return _running is null ? null : _startedAt;
+        }
+    }
+
     /// <summary>The running task's name, once, when it has run longer than <paramref name="threshold"/>.</summary>
     public string? ShouldWarn(long now, TimeSpan threshold, TimeProvider time)
     {
