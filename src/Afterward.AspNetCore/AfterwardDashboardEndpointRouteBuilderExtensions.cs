@@ -1,4 +1,3 @@
-using System.Net;
 using Afterward;
 using Afterward.AspNetCore.Dashboard;
 using Afterward.AspNetCore.Hosting;
@@ -15,7 +14,8 @@ public static class AfterwardDashboardEndpointRouteBuilderExtensions
     /// <summary>
     /// Maps the dashboard page at <paramref name="pattern"/> and its JSON API under
     /// <c>{pattern}/api/</c> (with the durable-task section and its Retry / Delete calls when durable tasks are
-    /// registered). Served only to loopback clients (others get 403) unless an authorization policy is
+    /// registered). Served only to requests on the server itself (loopback remote and local addresses, no forwarding
+    /// header, a <c>localhost</c> or loopback <c>Host</c>; others get 403 saying why) unless an authorization policy is
     /// attached to the returned builder (<c>.RequireAuthorization(...)</c>). Its own requests are not recorded.
     /// Mapping it also lists the host's running transactions for its in-flight view (an insert and a removal per
     /// transaction).
@@ -34,11 +34,9 @@ public static class AfterwardDashboardEndpointRouteBuilderExtensions
         {
             HttpContext http = context.HttpContext;
             bool authorized = http.GetEndpoint()?.Metadata.GetMetadata<IAuthorizeData>() is not null;
-            IPAddress? remote = http.Connection.RemoteIpAddress;
-            if (!authorized && (remote is null || !IPAddress.IsLoopback(remote)))
+            if (!authorized && DashboardAccess.WhyRefused(http) is { } refused)
             {
-                return Results.Problem("The Afterward dashboard is served to loopback clients only; attach an authorization policy to open it.",
-                    statusCode: StatusCodes.Status403Forbidden);
+                return Results.Problem(refused, statusCode: StatusCodes.Status403Forbidden);
             }
 
             return await next(context).ConfigureAwait(false);

@@ -24,8 +24,8 @@ public sealed class AfterwardOptions
     public TimeSpan MaxTransactionDuration { get; set; } = TimeSpan.FromMinutes(20);
 
     /// <summary>
-    /// Distinct transaction names kept per application; further names roll up into <c>{kind}/{group}/*</c>.
-    /// Default 1000; accepted 1–100,000.
+    /// Distinct transaction names kept per application and kind (web, background); further names roll up into
+    /// <c>{kind}/{group}/*</c>. Default 1000; accepted 1–100,000.
     /// </summary>
     public int MaxTransactionNames { get; set; } = 1000;
 

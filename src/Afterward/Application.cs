@@ -16,7 +16,11 @@ public sealed class Application
 {
     private const int MaxLogOnceKeys = 10_000;
 
+    /// <summary>Distinct values logged once per key: each kind of warning has its own budget, so that one noisy kind cannot silence another.</summary>
+    private const int MaxLogOnceValuesPerKey = 20;
+
     private readonly ConcurrentDictionary<(string Key, string Value), byte> _loggedOnce = new();
+    private readonly ConcurrentDictionary<string, int> _loggedPerKey = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<MetricsSnapshot> _harvests = new();
     private readonly Lock _harvestGate = new();
     private readonly Lock _timerGate = new();
@@ -198,7 +202,17 @@ public sealed class Application
     /// <summary>Runs <paramref name="log"/> once per application, key and value (bounded).</summary>
     internal void LogOnce<TState>(string key, string value, TState state, Action<Application, TState> log)
     {
-        if (_loggedOnce.Count < MaxLogOnceKeys && _loggedOnce.TryAdd((key, value), 0))
+        if (_loggedOnce.ContainsKey((key, value)) || _loggedOnce.Count >= MaxLogOnceKeys)
+        {
+            return;
+        }
+
+        if (_loggedPerKey.AddOrUpdate(key, 1, static (_, n) => n + 1) > MaxLogOnceValuesPerKey)
+        {
+            return;
+        }
+
+        if (_loggedOnce.TryAdd((key, value), 0))
         {
             log(this, state);
         }

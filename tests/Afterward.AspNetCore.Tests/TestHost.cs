@@ -39,7 +39,8 @@ internal sealed class TestHost : IAsyncDisposable
         Action<IServiceCollection>? services = null,
         Action<WebApplication>? beforeAfterward = null,
         TimeSpan? shutdownTimeout = null,
-        IReadOnlyDictionary<string, string?>? configuration = null)
+        IReadOnlyDictionary<string, string?>? configuration = null,
+        Action<WebApplication>? afterAfterward = null)
     {
         string appName = "web-" + Guid.NewGuid().ToString("N");
         var logs = new ListLoggerProvider();
@@ -61,6 +62,7 @@ internal sealed class TestHost : IAsyncDisposable
         WebApplication app = builder.Build();
         beforeAfterward?.Invoke(app);
         app.UseAfterward();
+        afterAfterward?.Invoke(app);
         map(app);
         await app.StartAsync();
         return new TestHost(app, appName, logs);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Afterward.Tasks;
 using Afterward.Transactions;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -58,7 +59,7 @@ internal sealed class AfterwardMiddleware(RequestDelegate next, Application appl
     /// <summary>Names the transaction by its endpoint (route or action) and applies the endpoint's Afterward metadata.</summary>
     private static void ApplyEndpoint(HttpContext context, Endpoint? endpoint, Transaction transaction)
     {
-        (string group, string name) = TransactionNamer.For(context);
+        (string group, string name) = TransactionNamer.For(context, endpoint);
         transaction.SetName(name, group, NamePriority.Framework);
         if (endpoint is not null)
         {
@@ -66,24 +67,34 @@ internal sealed class AfterwardMiddleware(RequestDelegate next, Application appl
         }
     }
 
+    /// <summary>
+    /// Records the request and hands its tasks over. Each step is isolated: naming, request items or span tags that
+    /// throw (an <c>Items</c> value whose <c>ToString</c> throws, say) cost that step, never the request's tasks.
+    /// </summary>
     private void Complete(HttpContext context, Transaction transaction, Exception? failure, Endpoint? routed)
     {
-        bool failed = failure is not null;
         try
         {
-            HttpServerSpan.Enrich(context, transaction.Activity, failure);
-
-            // Named at the start already unless routing ran later, changed the endpoint, or found none (then by status code).
-            Endpoint? endpoint = context.GetEndpoint();
-            if (endpoint is null || !ReferenceEquals(endpoint, routed))
+            // A failure that an exception handler turned into a response (UseExceptionHandler inside UseAfterward)
+            // is still the handler's failure: its tasks do not run, as ASP.NET Core's own diagnostics count it; the
+            // transaction keeps the failing endpoint's name (the handler cleared the endpoint to re-execute).
+            IExceptionHandlerFeature? handled = context.Features.Get<IExceptionHandlerFeature>();
+            Safely(static (c, t, f) => HttpServerSpan.Enrich(c, t.Activity, f), context, transaction, failure, "tagging the request span");
+            Safely((c, t, _) =>
             {
-                ApplyEndpoint(context, endpoint, transaction);
-            }
+                // Named at the start already unless routing ran later, changed the endpoint, or found none (then by status code).
+                Endpoint? endpoint = handled?.Endpoint ?? c.GetEndpoint();
+                if (endpoint is null || !ReferenceEquals(endpoint, routed))
+                {
+                    ApplyEndpoint(c, endpoint, t);
+                }
+            }, context, transaction, failure, "naming a web transaction");
+            Safely((c, t, _) => RequestItems.Apply(c, t, application), context, transaction, failure, "reading the request's afterward.* items");
 
-            RequestItems.Apply(context, transaction, application);
+            bool failed = failure is not null || handled is not null;
             if (context.Response.StatusCode >= 500)
             {
-                transaction.NoticeError(null);
+                transaction.NoticeError(failure ?? handled?.Error);
             }
 
             List<TaskItem>? tasks = transaction.TakeTasks();
@@ -105,11 +116,23 @@ internal sealed class AfterwardMiddleware(RequestDelegate next, Application appl
         }
         catch (Exception ex)
         {
-            Agent.ReportFault("completing a web transaction", ex);
+            Agent.ReportFault(application, "completing a web transaction", ex);
         }
         finally
         {
             transaction.End();
+        }
+    }
+
+    private void Safely(Action<HttpContext, Transaction, Exception?> step, HttpContext context, Transaction transaction, Exception? failure, string operation)
+    {
+        try
+        {
+            step(context, transaction, failure);
+        }
+        catch (Exception ex)
+        {
+            Agent.ReportFault(application, operation, ex);
         }
     }
 

@@ -6,6 +6,6 @@ namespace Afterward.AspNetCore.Hosting;
 internal static partial class AspNetCoreLog
 {
     [LoggerMessage(3001, LogLevel.Warning,
-        "HttpContext.Items[\"{Key}\"] holds {Value} ({Type}); expected a bool or one of on/true/1/off/false/0{Extra}. It was ignored.")]
-    public static partial void InvalidItemValue(ILogger logger, string key, string value, string type, string extra);
+        "HttpContext.Items[\"{Key}\"] holds {Value} ({Type}); expected {Expected}. It was ignored.")]
+    public static partial void InvalidItemValue(ILogger logger, string key, string value, string type, string expected);
 }

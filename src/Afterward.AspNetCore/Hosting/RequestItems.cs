@@ -38,7 +38,7 @@ internal static class RequestItems
             else
             {
                 Warn(transaction.Application, AfterwardKeys.AppName, appName,
-                    $" (for this key: a non-empty application name of at most 255 characters without control characters; at most {ApplicationRegistry.MaxApplications} applications per process)");
+                    $"a non-empty application name (a string) of at most 255 characters without control characters, at most {ApplicationRegistry.MaxApplications} applications per process");
             }
         }
     }
@@ -54,7 +54,7 @@ internal static class RequestItems
         bool? parsed = Parse(value);
         if (parsed is null)
         {
-            Warn(transaction.Application, key, value, string.Empty);
+            Warn(transaction.Application, key, value, "a bool or one of on/true/1/off/false/0");
         }
 
         return parsed;
@@ -86,15 +86,27 @@ internal static class RequestItems
         return null;
     }
 
-    private static void Warn(Application application, string key, object value, string extra)
+    /// <summary>A value as it is logged: its text, at most 100 characters; a <c>ToString</c> that throws is named as such.</summary>
+    internal static string Display(object value)
     {
-        string text = value.ToString() ?? string.Empty;
-        if (text.Length > 100)
+        string text;
+        try
         {
-            text = text[..100] + "…";
+            text = value.ToString() ?? string.Empty;
+        }
+        catch (Exception)
+        {
+            return "(its ToString() threw)";
         }
 
-        application.LogOnce("items:" + key, text, (Text: text, Type: value.GetType().Name, Key: key, Extra: extra), static (app, state) =>
-            AspNetCoreLog.InvalidItemValue(app.Logger, state.Key, "'" + state.Text + "'", state.Type, state.Extra));
+        return text.Length > 100 ? text[..100] + "…" : text;
+    }
+
+    private static void Warn(Application application, string key, object value, string expected)
+    {
+        string text = Display(value);
+
+        application.LogOnce("items:" + key, text, (Text: text, Type: value.GetType().Name, Key: key, Expected: expected), static (app, state) =>
+            AspNetCoreLog.InvalidItemValue(app.Logger, state.Key, "'" + state.Text + "'", state.Type, state.Expected));
     }
 }

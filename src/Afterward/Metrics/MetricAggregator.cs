@@ -21,6 +21,8 @@ internal sealed class MetricAggregator
     private readonly RollupEntry _web = new(TransactionKind.Web);
     private readonly RollupEntry _other = new(TransactionKind.Background);
     private volatile bool _recorded;
+    private int _webNames;
+    private int _backgroundNames;
 
     public MetricAggregator(Application application)
     {
@@ -46,10 +48,14 @@ internal sealed class MetricAggregator
                 return entry;
             }
 
-            if (_transactions.Count < _application.Options.MaxTransactionNames)
+            // A budget per kind: web names minted by clients (methods, status codes) cannot use up the budget of
+            // background tasks, nor the reverse.
+            ref int names = ref key.Kind == TransactionKind.Web ? ref _webNames : ref _backgroundNames;
+            if (names < _application.Options.MaxTransactionNames)
             {
                 entry = new TransactionEntry(key.Kind, key.Group, key.Name);
                 _transactions[key] = entry;
+                names++;
                 return entry;
             }
         }
@@ -78,7 +84,7 @@ internal sealed class MetricAggregator
     }
 
     public void RecordTransaction(TransactionEntry entry, long duration, long exclusive, ApdexZone? zone, bool error, List<SegmentRecord>? segments,
-        DateTimeOffset endedAt = default, System.Diagnostics.Activity? activity = null)
+        DateTimeOffset endedAt = default, System.Diagnostics.Activity? activity = null, Dictionary<SegmentEntry, Stats>? untraced = null)
     {
         lock (entry.Gate)
         {
@@ -105,6 +111,14 @@ internal sealed class MetricAggregator
                 foreach (SegmentRecord segment in segments)
                 {
                     entry.RecordScopedSegment(segment.Entry, segment.Duration, segment.Exclusive);
+                }
+            }
+
+            if (untraced is not null)
+            {
+                foreach (KeyValuePair<SegmentEntry, Stats> segment in untraced)
+                {
+                    entry.RecordScopedSegment(segment.Key, segment.Value);
                 }
             }
         }
@@ -135,6 +149,17 @@ internal sealed class MetricAggregator
             }
         }
 
+        if (untraced is not null)
+        {
+            foreach (KeyValuePair<SegmentEntry, Stats> segment in untraced)
+            {
+                lock (segment.Key.Gate)
+                {
+                    segment.Key.Cell.Interval.Add(segment.Value);
+                }
+            }
+        }
+
         _recorded = true;
     }
 
@@ -148,12 +173,12 @@ internal sealed class MetricAggregator
         }
     }
 
-    public void Increment(string counter)
+    public void Increment(string counter, long by = 1)
     {
         CounterEntry entry = _counters.GetOrAdd(counter, static _ => new CounterEntry());
         lock (entry.Gate)
         {
-            entry.Cell.Interval++;
+            entry.Cell.Interval += by;
         }
 
         _recorded = true;

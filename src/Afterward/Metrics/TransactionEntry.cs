@@ -59,6 +59,14 @@ internal sealed class TransactionEntry
         cell.Interval.Record(duration, exclusive);
     }
 
+    /// <summary>Adds stats aggregated beforehand (the segments a transaction did not keep for its trace).</summary>
+    public void RecordScopedSegment(SegmentEntry segment, in Stats stats)
+    {
+        _segments ??= [];
+        ref MetricCell cell = ref CollectionsMarshal.GetValueRefOrAddDefault(_segments, segment, out _);
+        cell.Interval.Add(stats);
+    }
+
     /// <summary>The scoped segments' stats; the caller holds <see cref="Gate"/>.</summary>
     public void CollectScopedSegments(bool harvest, Dictionary<(string, string), MetricStats> into)
     {

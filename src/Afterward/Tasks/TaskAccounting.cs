@@ -7,6 +7,9 @@ namespace Afterward.Tasks;
 /// </summary>
 internal sealed class TaskAccounting(Application application, TaskCounterCells counters)
 {
+    /// <summary>Characters of an exception's message kept for display.</summary>
+    internal const int MaxMessageLength = 4096;
+
     private long _logFailures;
 
     public TaskCounterCells Counters { get; } = counters;
@@ -83,7 +86,9 @@ internal sealed class TaskAccounting(Application application, TaskCounterCells c
         string type = exception.GetType().FullName ?? exception.GetType().Name;
         try
         {
-            return (type, exception.Message ?? string.Empty);
+            // Kept for display (the dashboard's recent failures): a few KB, whatever the exception carries.
+            string message = exception.Message ?? string.Empty;
+            return (type, message.Length <= MaxMessageLength ? message : message[..MaxMessageLength] + "…");
         }
         catch (Exception)
         {

@@ -33,6 +33,7 @@ public sealed class Transaction : IFrame
     private Exception? _error;
     private ChildIntervals? _children;
     private List<SegmentRecord>? _segments;
+    private Dictionary<SegmentEntry, Stats>? _untraced;
     private Dictionary<string, object?>? _attributes;
 
     internal Transaction(Application application, TransactionKind kind, string group, string name, Activity? activity, bool ownsActivity)
@@ -184,13 +185,33 @@ public sealed class Transaction : IFrame
         }
     }
 
+    /// <summary>Segments kept per transaction for its trace (New Relic keeps a bounded sample too); their metrics stay exact.</summary>
+    internal const int MaxSegments = 1000;
+
+    /// <summary>Segments beyond <see cref="MaxSegments"/>: timed in the metrics, left out of the trace, counted.</summary>
+    internal int DroppedSegments { get; private set; }
+
     internal void AddSegment(in SegmentRecord segment)
     {
         lock (Gate)
         {
-            if (!IsEnded)
+            if (IsEnded)
             {
-                (_segments ??= []).Add(segment);
+                return;
+            }
+
+            _segments ??= [];
+            if (_segments.Count < MaxSegments)
+            {
+                _segments.Add(segment);
+            }
+            else
+            {
+                // Past the cap: aggregated per segment name (the metrics stay exact), not kept one by one.
+                DroppedSegments++;
+                _untraced ??= [];
+                ref Stats stats = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_untraced, segment.Entry, out _);
+                stats.Record(segment.Duration, segment.Exclusive);
             }
         }
     }
@@ -219,13 +240,14 @@ public sealed class Transaction : IFrame
         _inFlight?.Remove(this);
         lock (Gate)
         {
-            return new EndState(_segments, _children, _attributes, _error, _failed, _ignored, _apdexSuppressed, _ownsActivity);
+            return new EndState(_segments, _untraced, _children, _attributes, _error, _failed, _ignored, _apdexSuppressed, _ownsActivity);
         }
     }
 
     /// <summary>The state of an ended transaction, for <see cref="TransactionRecorder"/>.</summary>
     internal readonly record struct EndState(
         List<SegmentRecord>? Segments,
+        Dictionary<SegmentEntry, Stats>? Untraced,
         ChildIntervals? Children,
         Dictionary<string, object?>? Attributes,
         Exception? Error,

@@ -13,6 +13,9 @@ internal static class TransactionRecorder
     private const string QueueWaitTag = "afterward.task.queue_wait_ms";
     private const string IgnoredTag = "afterward.transaction.ignored";
 
+    /// <summary>Segments left out of traces past <see cref="Transaction.MaxSegments"/> (their timing metrics are exact).</summary>
+    internal const string DroppedSegmentsMetric = "Supportability/Transaction/Segments/Dropped";
+
     public static void Record(Transaction transaction)
     {
         Application application = transaction.Application;
@@ -54,11 +57,16 @@ internal static class TransactionRecorder
 
         TransactionEntry entry = application.Metrics.Resolve(kind, transaction.Group, transaction.Name);
         DateTimeOffset endedAt = application.UtcAt(endTimestamp);
-        application.Metrics.RecordTransaction(entry, Math.Max(0, duration), Math.Max(0, exclusive), zone, state.Failed, state.Segments, endedAt, transaction.Activity);
+        application.Metrics.RecordTransaction(entry, Math.Max(0, duration), Math.Max(0, exclusive), zone, state.Failed, state.Segments, endedAt, transaction.Activity, state.Untraced);
         application.Timeline.Record(kind, Math.Max(0, duration), zone, state.Failed, endedAt);
         if (transaction.QueueWait is { } wait)
         {
             application.Metrics.RecordQueueTime(wait.Ticks);
+        }
+
+        if (transaction.DroppedSegments > 0)
+        {
+            application.Metrics.Increment(DroppedSegmentsMetric, transaction.DroppedSegments);
         }
 
         RecordInstruments(application, entry, kind, duration, zone);

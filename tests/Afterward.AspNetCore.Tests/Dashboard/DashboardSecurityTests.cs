@@ -88,6 +88,79 @@ public class DashboardSecurityTests
         Assert.Equal(HttpStatusCode.NotFound, (await host.Client.GetAsync("/ops/apm/assets/..%2F..%2Fappsettings.json")).StatusCode);
     }
 
+    [Theory]
+    [InlineData("X-Forwarded-For", "127.0.0.1")]
+    [InlineData("Forwarded", "for=127.0.0.1")]
+    [InlineData("X-Real-IP", "127.0.0.1")]
+    [InlineData("X-Forwarded-Host", "localhost")]
+    public async Task ForwardedRequest_FromAProxyOnThisHost_Gets403(string header, string value)
+    {
+        await using var host = await TestHost.StartAsync(app => app.MapAfterwardDashboard());
+
+        using var forwarded = new HttpRequestMessage(HttpMethod.Get, "/afterward/api/applications") { Headers = { { header, value } } };
+        using HttpResponseMessage response = await host.Client.SendAsync(forwarded);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        string body = await response.Content.ReadAsStringAsync();
+        Assert.Contains(header, body, StringComparison.Ordinal);
+        Assert.Contains("RequireAuthorization", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ForwardedHeadersWithClearedKnownProxies_SpoofedLoopback_Gets403()
+    {
+        // The common setup that trusts every proxy: any client can claim to be 127.0.0.1.
+        await using var host = await TestHost.StartAsync(app => app.MapAfterwardDashboard(), beforeAfterward: app =>
+        {
+            SimulateRemote(app);
+            var options = new ForwardedHeadersOptions { ForwardedHeaders = Microsoft.AspNetCore.HttpOverrides.ForwardedHeaders.XForwardedFor };
+            options.KnownIPNetworks.Clear();
+            options.KnownProxies.Clear();
+            app.UseForwardedHeaders(options);
+        });
+
+        using var spoofed = new HttpRequestMessage(HttpMethod.Get, "/afterward/api/applications")
+        {
+            Headers = { { RemoteHeader, "203.0.113.9" }, { "X-Forwarded-For", "127.0.0.1" } },
+        };
+        using HttpResponseMessage response = await host.Client.SendAsync(spoofed);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("attacker.example")]
+    [InlineData("10.0.0.5")]
+    [InlineData("localhost.attacker.example")]
+    public async Task HostNotLoopback_DnsRebinding_Gets403(string hostHeader)
+    {
+        await using var host = await TestHost.StartAsync(app => app.MapAfterwardDashboard());
+
+        using var rebound = new HttpRequestMessage(HttpMethod.Get, "/afterward/api/applications");
+        rebound.Headers.Host = hostHeader;
+        using HttpResponseMessage response = await host.Client.SendAsync(rebound);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("DNS rebinding", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        using var local = new HttpRequestMessage(HttpMethod.Get, "/afterward/api/applications");
+        local.Headers.Host = "localhost";
+        Assert.Equal(HttpStatusCode.OK, (await host.Client.SendAsync(local)).StatusCode);
+    }
+
+    [Fact]
+    public async Task LocalAddressNotLoopback_AnotherInterface_Gets403()
+    {
+        await using var host = await TestHost.StartAsync(app => app.MapAfterwardDashboard(), beforeAfterward: app => app.Use((context, next) =>
+        {
+            context.Connection.LocalIpAddress = IPAddress.Parse("10.0.0.5");
+            return next(context);
+        }));
+
+        using HttpResponseMessage response = await host.Client.GetAsync("/afterward/api/applications");
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
     private static void SimulateRemote(WebApplication app) => app.Use((context, next) =>
     {
         if (context.Request.Headers.TryGetValue(RemoteHeader, out var address))
