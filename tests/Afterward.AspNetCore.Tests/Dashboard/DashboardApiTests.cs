@@ -168,6 +168,28 @@ public class DashboardApiTests
         }
     }
 
+    [Fact]
+    public async Task NoAppParameter_TheHostsApplication_EvenAfterDataCreatedOnes()
+    {
+        string other = "data-made-" + Guid.NewGuid().ToString("N");
+        await using var host = await TestHost.StartAsync(app =>
+        {
+            app.MapAfterwardDashboard();
+            app.MapGet("/other", (HttpContext context) =>
+            {
+                context.Items[AfterwardKeys.AppName] = other;
+                return "ok";
+            });
+        });
+        using HttpResponseMessage first = await host.Client.GetAsync("/other");
+
+        using HttpResponseMessage response = await host.Client.GetAsync("/afterward/api/overview");
+        JsonElement overview = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(host.AppName, overview.GetProperty("app").GetString());
+        Assert.Equal(1, Agent.Snapshot(other).Get("WebTransaction/Route/GET /other")?.CallCount);
+    }
+
     private static async Task<JsonElement> Get(TestHost host, string api, string query = "")
     {
         using HttpResponseMessage response = await host.Client.GetAsync($"/afterward/api/{api}?app={Uri.EscapeDataString(host.AppName)}{query}");

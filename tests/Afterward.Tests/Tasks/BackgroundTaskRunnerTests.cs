@@ -134,6 +134,35 @@ public sealed class BackgroundTaskRunnerTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task LongTaskTimer_LoggerThrows_RunnerKeepsRunning()
+    {
+        (BackgroundTaskRunner runner, Application app, FakeTimeProvider time) = StartTimed(o =>
+        {
+            o.BackgroundTasks.MaxConcurrency = 1;
+            o.BackgroundTasks.LongTaskWarning = TimeSpan.FromSeconds(1);
+            o.LoggerFactory = LoggerFactory.Create(b => b.AddProvider(new ThrowingProvider()));
+        });
+        var started = new TaskCompletionSource();
+        var release = new TaskCompletionSource();
+        var next = new TaskCompletionSource();
+        await runner.EnqueueAsync([ItemAsync(async (_, _) =>
+        {
+            started.SetResult();
+            await release.Task;
+        }, "slow"), Item(_ => next.SetResult(), "next")], default, "trace");
+        await started.Task.WaitAsync(Wait);
+
+        // The timer fires on the fake clock; its warning's logger throws: counted, the process and the runner go on.
+        Assert.Equal(0, runner.Accounting.LogFailures);
+        time.Advance(TimeSpan.FromSeconds(2));
+        release.SetResult();
+        await next.Task.WaitAsync(Wait);
+
+        Assert.True(runner.Accounting.LogFailures >= 1);
+        await WaitUntilAsync(() => app.TaskCounters.Completed == 2);
+    }
+
+    [Fact]
     public async Task DistinctTimeouts_ManyOfThem_PipelineCacheStaysBounded()
     {
         (BackgroundTaskRunner runner, Application app) = Start();
