@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Afterward's one entry point for newcomers and CI.
-#   ./build.sh test    restore, build Release, run every test project (the default)
+#   ./build.sh test    restore, build Release, start a throwaway PostgreSQL, run every test project (the default)
 #   ./build.sh bench   run the BenchmarkDotNet micro-benchmarks (results under benchmarks/results/)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -26,6 +26,10 @@ command="${1:-test}"
 case "$command" in
   test)
     ensure_packages
+    # A throwaway PostgreSQL cluster for the PostgreSQL store's tests (installed from Debian when missing), stopped at exit.
+    source tests/postgres/cluster.sh
+    postgres_start
+    trap postgres_stop EXIT
     dotnet restore Afterward.slnx
     dotnet build Afterward.slnx -c Release --no-restore
     dotnet test Afterward.slnx -c Release --no-build --logger "console;verbosity=minimal"

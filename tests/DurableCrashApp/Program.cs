@@ -2,16 +2,26 @@
 // id to a log file (flushed). The test kills this process with SIGKILL while tasks run, restarts it on the same
 // SQLite file, and checks from the log that every task ran at least once.
 //   DurableCrashApp --urls http://127.0.0.1:0 --db <file> --log <file>
+//   DurableCrashApp --urls http://127.0.0.1:0 --postgres <connection string> --schema <name> --log <file>   (several instances on one database)
 using Afterward;
 
 var builder = WebApplication.CreateBuilder(args);
-string db = builder.Configuration["db"] ?? throw new InvalidOperationException("--db <file> is required");
+string? db = builder.Configuration["db"];
+string? postgres = builder.Configuration["postgres"];
 string log = builder.Configuration["log"] ?? throw new InvalidOperationException("--log <file> is required");
 builder.Logging.ClearProviders();
 builder.Services.AddAfterward(o => o.AppName = "CrashApp");
 builder.Services.AddDurableTasks(durable =>
 {
-    durable.UseSqlite("Data Source=" + db);
+    if (postgres is not null)
+    {
+        durable.UsePostgres(postgres, builder.Configuration["schema"] ?? "afterward");
+    }
+    else
+    {
+        durable.UseSqlite("Data Source=" + (db ?? throw new InvalidOperationException("--db <file> or --postgres <connection string> is required")));
+    }
+
     durable.Options.LeaseDuration = TimeSpan.FromSeconds(2);
     durable.Options.PollInterval = TimeSpan.FromMilliseconds(100);
     durable.Options.MaxAttempts = 1000;

@@ -202,6 +202,7 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
             }
         }
 
+        Store.OnRemoteWork(_wake.Set);
         Safely(() => DurableLog.Started(_logger, Store.Kind, Instance, _names.Count == 0 ? "(no names: this instance only enqueues)" : string.Join(", ", _names)));
         long nextRescue = 0, nextPurge = 0, nextRenew = 0;
         long leaseMs = (long)_options.LeaseDuration.TotalMilliseconds;

@@ -52,6 +52,14 @@ internal interface IDurableStore : IAsyncDisposable
 
     /// <summary>Counts by state and the most recent dead tasks, over the whole store.</summary>
     Task<DurableCounts> CountAsync(long now, int recentDead, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Lets the store wake the runner when another process made tasks runnable (PostgreSQL's LISTEN/NOTIFY); a store
+    /// shared by one process only needs nothing: the runner wakes itself on its own enqueues.
+    /// </summary>
+    void OnRemoteWork(Action wake)
+    {
+    }
 }
 
 /// <summary>Store states (a waiting task is scheduled, queued or retrying depending on its run time and attempts).</summary>
