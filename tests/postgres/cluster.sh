@@ -9,6 +9,7 @@ postgres_start() {
     echo "Installing postgresql (the durable-task tests use a real server)"
     local sudo=""
     [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends postgresql >/dev/null
   fi
   local bin
