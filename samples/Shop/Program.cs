@@ -8,10 +8,19 @@ builder.Services.AddScoped<INotifier, ConsoleNotifier>();
 builder.Services.AddSingleton<UserCache>();
 
 // Durable tasks: stored first, run at least once, even across a crash. The SQLite file lives in the content root
-// unless ConnectionStrings:AfterwardTasks (or the variable ConnectionStrings__AfterwardTasks) names another.
+// unless ConnectionStrings:AfterwardTasks (or the variable ConnectionStrings__AfterwardTasks) names another; with
+// ConnectionStrings:AfterwardPostgres (ConnectionStrings__AfterwardPostgres) every instance shares one PostgreSQL queue.
 builder.Services.AddDurableTasks(durable =>
 {
-    durable.UseSqlite(builder.Configuration.GetConnectionString("AfterwardTasks") ?? "Data Source=afterward-tasks.db");
+    if (builder.Configuration.GetConnectionString("AfterwardPostgres") is { Length: > 0 } postgres)
+    {
+        durable.UsePostgres(postgres);
+    }
+    else
+    {
+        durable.UseSqlite(builder.Configuration.GetConnectionString("AfterwardTasks") ?? "Data Source=afterward-tasks.db");
+    }
+
     durable.AddHandler<WelcomeEmail, WelcomeEmailHandler>("welcome-email");
 });
 builder.Services.AddProblemDetails();
