@@ -6,9 +6,15 @@
 using System.Diagnostics;
 using Afterward;
 using Hangfire;
+using Hangfire.PostgreSql;
 using Hangfire.Storage.SQLite;
 
 string mode = args.Length > 0 ? args[0] : "afterward";
+if (Environment.GetEnvironmentVariable("BENCH_MIN_THREADS") is { } minThreads)
+{
+    ThreadPool.SetMinThreads(int.Parse(minThreads), int.Parse(minThreads));
+}
+
 int count = args.Length > 1 && int.TryParse(args[1], out int parsed) ? parsed : 20_000;
 const int Producers = 8;
 string directory = Path.Combine(Path.GetTempPath(), "afterward-bench", Guid.NewGuid().ToString("N"));
@@ -28,6 +34,18 @@ try
             break;
         case "server":
             await Server(args.Length > 1 ? args[1] : "durable");
+            break;
+        case "pg":
+            await PostgresThroughput(count, int.Parse(args[2]), args[3]);
+            break;
+        case "pg-worker":
+            await PostgresWorker(args[1], args[2], args.Length > 3 ? args[3] : null);
+            break;
+        case "pg-latency":
+            await PostgresLatency(count, args[2]);
+            break;
+        case "hangfire-pg":
+            await HangfirePostgres(count, args[2]);
             break;
         default:
             Console.Error.WriteLine("modes: afterward | hangfire | start-latency | server durable|memory");
@@ -181,6 +199,160 @@ async Task Server(string variant)
     await app.StartAsync();
     Console.WriteLine("listening " + app.Urls.First());
     await app.WaitForShutdownAsync();
+}
+
+// PostgreSQL: enqueue N tasks from an enqueue-only host, then let W worker processes (this program in pg-worker mode)
+// run them; tasks/s = N / the time from the workers' start to the last success (polled in the database).
+async Task PostgresThroughput(int total, int workers, string connectionString)
+{
+    string schema = "bench_" + Guid.NewGuid().ToString("N")[..12];
+    using IHost enqueuer = await PostgresHost(connectionString, schema, 0, null);
+    IDurableTasks tasks = enqueuer.Services.GetRequiredService<IDurableTasks>();
+    var latencies = new double[total];
+    var enqueueClock = Stopwatch.StartNew();
+    await Parallel.ForAsync(0, total, new ParallelOptions { MaxDegreeOfParallelism = Producers }, async (i, _) =>
+    {
+        long start = Stopwatch.GetTimestamp();
+        await tasks.EnqueueAsync("noop", 0L);
+        latencies[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+    });
+    double enqueueRate = total / enqueueClock.Elapsed.TotalSeconds;
+    Array.Sort(latencies);
+
+    var clock = Stopwatch.StartNew();
+    using IHost? local = workers == 0 ? await PostgresHost(connectionString, schema, 8, null) : null;
+    Process[] children = [.. Enumerable.Range(0, workers).Select(_ => Child("pg-worker", connectionString, schema))];
+    try
+    {
+        while (await Succeeded(connectionString, schema) < total)
+        {
+            await Task.Delay(20);
+        }
+    }
+    finally
+    {
+        foreach (Process child in children)
+        {
+            child.Kill();
+            await child.WaitForExitAsync();
+        }
+    }
+
+    Console.WriteLine($"afterward postgres: {total} tasks, {workers} worker process(es): {total / clock.Elapsed.TotalSeconds:F0} tasks/s completed " +
+        $"(workers' start included); enqueue {enqueueRate:F0}/s, p50 {latencies[total / 2]:F3} ms, p99 {latencies[(int)(total * 0.99)]:F3} ms");
+}
+
+async Task PostgresWorker(string connectionString, string schema, string? latencyLog)
+{
+    using IHost host = await PostgresHost(connectionString, schema, Math.Max(8, 2 * Environment.ProcessorCount), latencyLog);
+    await host.WaitForShutdownAsync();
+}
+
+// Enqueue → start on the other instance: an idle worker process; this process enqueues one task at a time (its payload
+// is the enqueue time) and the worker writes how long after that it started.
+async Task PostgresLatency(int samples, string connectionString)
+{
+    string schema = "bench_" + Guid.NewGuid().ToString("N")[..12];
+    string log = Path.Combine(directory, "latency.log");
+    using IHost enqueuer = await PostgresHost(connectionString, schema, 0, null);
+    IDurableTasks tasks = enqueuer.Services.GetRequiredService<IDurableTasks>();
+    Process worker = Child("pg-worker", connectionString, schema, log);
+    try
+    {
+        await Task.Delay(3000); // the worker process starts and LISTENs; idle from then on
+        for (int i = 0; i < samples; i++)
+        {
+            await tasks.EnqueueAsync("noop", DateTime.UtcNow.Ticks);
+            await Task.Delay(20);
+        }
+
+        while (await Succeeded(connectionString, schema) < samples)
+        {
+            await Task.Delay(20);
+        }
+    }
+    finally
+    {
+        worker.Kill();
+        await worker.WaitForExitAsync();
+    }
+
+    double[] gaps = [.. File.ReadAllLines(log).Where(l => l.Length > 0).Select(l => double.Parse(l, System.Globalization.CultureInfo.InvariantCulture)).Order()];
+    Console.WriteLine($"afterward postgres enqueue → start on another instance (idle, poll 1 s, LISTEN/NOTIFY): p50 {gaps[gaps.Length / 2]:F3} ms, p99 {gaps[(int)(gaps.Length * 0.99)]:F3} ms over {gaps.Length}");
+}
+
+async Task HangfirePostgres(int total, string connectionString)
+{
+    HangfireJob.Reset(total);
+    string schema = "hangfire_" + Guid.NewGuid().ToString("N")[..12];
+    GlobalConfiguration.Configuration
+        .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+        .UseSimpleAssemblyNameTypeSerializer()
+        .UseRecommendedSerializerSettings()
+        .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(connectionString), new Hangfire.PostgreSql.PostgreSqlStorageOptions { SchemaName = schema, QueuePollInterval = TimeSpan.FromMilliseconds(50) });
+    using var server = new BackgroundJobServer(new BackgroundJobServerOptions { WorkerCount = Math.Max(8, 2 * Environment.ProcessorCount) });
+    var clock = Stopwatch.StartNew();
+    await Parallel.ForAsync(0, total, new ParallelOptions { MaxDegreeOfParallelism = Producers }, (i, _) =>
+    {
+        BackgroundJob.Enqueue(() => HangfireJob.Run(i));
+        return ValueTask.CompletedTask;
+    });
+    await HangfireJob.All.WaitAsync(TimeSpan.FromMinutes(10));
+    Console.WriteLine($"hangfire postgres: {total} jobs, one server process; enqueued+completed {total / clock.Elapsed.TotalSeconds:F0}/s");
+}
+
+async Task<IHost> PostgresHost(string connectionString, string schema, int concurrency, string? latencyLog)
+{
+    HostApplicationBuilder builder = Host.CreateApplicationBuilder();
+    builder.Logging.ClearProviders();
+    builder.Services.AddAfterward(o => o.AppName = "bench");
+    builder.Services.AddDurableTasks(d =>
+    {
+        d.UsePostgres(connectionString, schema);
+        d.Options.MaxConcurrency = concurrency;
+        if (Environment.GetEnvironmentVariable("BENCH_POLL_MS") is { } poll)
+        {
+            d.Options.PollInterval = TimeSpan.FromMilliseconds(int.Parse(poll));
+        }
+
+        d.AddHandler<long>("noop", (enqueuedTicks, _, _) =>
+        {
+            if (latencyLog is not null)
+            {
+                double ms = (DateTime.UtcNow.Ticks - enqueuedTicks) / (double)TimeSpan.TicksPerMillisecond;
+                lock (directory)
+                {
+                    File.AppendAllText(latencyLog, ms.ToString("F3", System.Globalization.CultureInfo.InvariantCulture) + "\n");
+                }
+            }
+
+            return Task.CompletedTask;
+        });
+    });
+    IHost host = builder.Build();
+    await host.StartAsync();
+    await host.Services.GetRequiredService<IDurableTasks>().GetAsync("warm-up");
+    return host;
+}
+
+static async Task<long> Succeeded(string connectionString, string schema)
+{
+    await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+    await connection.OpenAsync();
+    await using var command = new Npgsql.NpgsqlCommand($"SELECT count(*) FROM {schema}.tasks WHERE state = 2", connection);
+    return (long)(await command.ExecuteScalarAsync())!;
+}
+
+static Process Child(params string[] arguments)
+{
+    var start = new ProcessStartInfo("dotnet") { UseShellExecute = false };
+    start.ArgumentList.Add(typeof(HangfireJob).Assembly.Location);
+    foreach (string argument in arguments)
+    {
+        start.ArgumentList.Add(argument);
+    }
+
+    return Process.Start(start)!;
 }
 
 WebApplication WebApp(Action<WebApplicationBuilder> configure)
