@@ -283,7 +283,7 @@ internal sealed class PostgresDurableStore : IDurableStore
 
     public async Task<DurableCounts> CountAsync(long now, int recentDead, CancellationToken cancellationToken)
     {
-        long scheduled = 0, queued = 0, running = 0, retrying = 0, succeeded = 0, dead = 0;
+        var counts = new DurableCountsBuilder(now);
         await using (NpgsqlCommand command = _dataSource.CreateCommand(
             $"SELECT state, run_at > $1, attempts > 0, count(*) FROM {_t} GROUP BY 1, 2, 3;"))
         {
@@ -291,16 +291,7 @@ internal sealed class PostgresDurableStore : IDurableStore
             await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                long count = reader.GetInt64(3);
-                switch (StoredState.Public(reader.GetInt16(0), reader.GetBoolean(1) ? now + 1 : now, reader.GetBoolean(2) ? 1 : 0, now))
-                {
-                    case DurableTaskState.Scheduled: scheduled += count; break;
-                    case DurableTaskState.Queued: queued += count; break;
-                    case DurableTaskState.Running: running += count; break;
-                    case DurableTaskState.Retrying: retrying += count; break;
-                    case DurableTaskState.Succeeded: succeeded += count; break;
-                    default: dead += count; break;
-                }
+                counts.Add(reader.GetInt16(0), reader.GetBoolean(1), reader.GetBoolean(2), reader.GetInt64(3));
             }
         }
 
@@ -316,7 +307,7 @@ internal sealed class PostgresDurableStore : IDurableStore
             }
         }
 
-        return new DurableCounts(scheduled, queued, running, retrying, succeeded, dead, recent);
+        return counts.Build(recent);
     }
 
     public async ValueTask DisposeAsync()

@@ -112,3 +112,16 @@ internal sealed record StoredTask(
 internal sealed record DeadTask(string Id, string Name, int Attempts, string? LastError, long At);
 
 internal sealed record DurableCounts(long Scheduled, long Queued, long Running, long Retrying, long Succeeded, long Dead, IReadOnlyList<DeadTask> RecentDead);
+
+/// <summary>Adds up a store's rows grouped by (state, later than now, retried) into <see cref="DurableCounts"/>.</summary>
+internal sealed class DurableCountsBuilder(long now)
+{
+    private readonly long[] _byState = new long[6];
+
+    public void Add(int state, bool later, bool retried, long count) =>
+        _byState[(int)StoredState.Public(state, later ? now + 1 : now, retried ? 1 : 0, now)] += count;
+
+    public DurableCounts Build(IReadOnlyList<DeadTask> recentDead) => new(
+        _byState[(int)DurableTaskState.Scheduled], _byState[(int)DurableTaskState.Queued], _byState[(int)DurableTaskState.Running],
+        _byState[(int)DurableTaskState.Retrying], _byState[(int)DurableTaskState.Succeeded], _byState[(int)DurableTaskState.Dead], recentDead);
+}

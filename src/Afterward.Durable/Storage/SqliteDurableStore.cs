@@ -234,7 +234,7 @@ internal sealed class SqliteDurableStore : IDurableStore
     public async Task<DurableCounts> CountAsync(long now, int recentDead, CancellationToken cancellationToken)
     {
         await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        long scheduled = 0, queued = 0, running = 0, retrying = 0, succeeded = 0, dead = 0;
+        var counts = new DurableCountsBuilder(now);
         using (SqliteCommand command = Command(connection, null, """
             SELECT state, run_at > $now AS later, attempts > 0 AS retried, count(*) FROM afterward_tasks GROUP BY 1, 2, 3;
             """, ("$now", now)))
@@ -242,16 +242,7 @@ internal sealed class SqliteDurableStore : IDurableStore
         {
             while (reader.Read())
             {
-                long count = reader.GetInt64(3);
-                switch (StoredState.Public(reader.GetInt32(0), reader.GetBoolean(1) ? now + 1 : now, reader.GetBoolean(2) ? 1 : 0, now))
-                {
-                    case DurableTaskState.Scheduled: scheduled += count; break;
-                    case DurableTaskState.Queued: queued += count; break;
-                    case DurableTaskState.Running: running += count; break;
-                    case DurableTaskState.Retrying: retrying += count; break;
-                    case DurableTaskState.Succeeded: succeeded += count; break;
-                    default: dead += count; break;
-                }
+                counts.Add(reader.GetInt32(0), reader.GetBoolean(1), reader.GetBoolean(2), reader.GetInt64(3));
             }
         }
 
@@ -268,7 +259,7 @@ internal sealed class SqliteDurableStore : IDurableStore
             }
         }
 
-        return new DurableCounts(scheduled, queued, running, retrying, succeeded, dead, recent);
+        return counts.Build(recent);
     }
 
     public async ValueTask DisposeAsync()
