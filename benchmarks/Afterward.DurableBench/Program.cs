@@ -10,11 +10,6 @@ using Hangfire.PostgreSql;
 using Hangfire.Storage.SQLite;
 
 string mode = args.Length > 0 ? args[0] : "afterward";
-if (Environment.GetEnvironmentVariable("BENCH_MIN_THREADS") is { } minThreads)
-{
-    ThreadPool.SetMinThreads(int.Parse(minThreads), int.Parse(minThreads));
-}
-
 int count = args.Length > 1 && int.TryParse(args[1], out int parsed) ? parsed : 20_000;
 const int Producers = 8;
 string directory = Path.Combine(Path.GetTempPath(), "afterward-bench", Guid.NewGuid().ToString("N"));
@@ -310,11 +305,6 @@ async Task<IHost> PostgresHost(string connectionString, string schema, int concu
     {
         d.UsePostgres(connectionString, schema);
         d.Options.MaxConcurrency = concurrency;
-        if (Environment.GetEnvironmentVariable("BENCH_POLL_MS") is { } poll)
-        {
-            d.Options.PollInterval = TimeSpan.FromMilliseconds(int.Parse(poll));
-        }
-
         d.AddHandler<long>("noop", (enqueuedTicks, _, _) =>
         {
             if (latencyLog is not null)

@@ -15,11 +15,7 @@ public class PostgresStoreTests
         await using Instance a = await Instance.StartAsync(schema, Path.Combine(directory, "a.log"));
         await using Instance b = await Instance.StartAsync(schema, Path.Combine(directory, "b.log"));
         await using Instance c = await Instance.StartAsync(schema, Path.Combine(directory, "c.log"));
-        using IHost enqueuer = await Postgres.StartAsync(schema, d =>
-        {
-            d.Options.MaxConcurrency = 0;
-            d.AddRemoteHandler<int>("work");
-        });
+        using IHost enqueuer = await EnqueuerAsync(schema, "work");
         IDurableTasks tasks = enqueuer.Services.GetRequiredService<IDurableTasks>();
 
         await Parallel.ForAsync(0, 2000, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (n, _) => await tasks.EnqueueAsync("work", n));
@@ -40,11 +36,7 @@ public class PostgresStoreTests
         string directory = Directory.CreateTempSubdirectory("afterward-pg-").FullName;
         await using Instance survivor = await Instance.StartAsync(schema, Path.Combine(directory, "survivor.log"));
         await using Instance victim = await Instance.StartAsync(schema, Path.Combine(directory, "victim.log"));
-        using IHost enqueuer = await Postgres.StartAsync(schema, d =>
-        {
-            d.Options.MaxConcurrency = 0;
-            d.AddRemoteHandler<int>("work");
-        });
+        using IHost enqueuer = await EnqueuerAsync(schema, "work");
         IDurableTasks tasks = enqueuer.Services.GetRequiredService<IDurableTasks>();
         await Parallel.ForAsync(0, 400, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (n, _) => await tasks.EnqueueAsync("work", n));
 
@@ -92,11 +84,7 @@ public class PostgresStoreTests
             });
             d.Options.PollInterval = TimeSpan.FromMinutes(1);
         });
-        using IHost other = await Postgres.StartAsync(schema, d =>
-        {
-            d.Options.MaxConcurrency = 0;
-            d.AddRemoteHandler<int>("wake");
-        });
+        using IHost other = await EnqueuerAsync(schema, "wake");
         await other.Services.GetRequiredService<IDurableTasks>().GetAsync("warm-up");
         await worker.Services.GetRequiredService<IDurableTasks>().GetAsync("warm-up");
 
@@ -183,6 +171,13 @@ public class PostgresStoreTests
         Assert.Equal(Enumerable.Range(0, 200), ran.Keys.Order());
         Assert.Equal(200, accepted.Distinct().Count());
     }
+
+    /// <summary>An instance that only enqueues (MaxConcurrency 0) tasks another instance runs.</summary>
+    private static Task<IHost> EnqueuerAsync(string schema, string name) => Postgres.StartAsync(schema, d =>
+    {
+        d.Options.MaxConcurrency = 0;
+        d.AddRemoteHandler<int>(name);
+    });
 
     private static async Task<string> Retry(Func<Task<string>> enqueue)
     {

@@ -36,6 +36,7 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TaskAccounting _accounting;
     private readonly ConcurrentDictionary<string, Running> _running = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _releasedNames = new();
     private readonly WakeSignal _wake = new();
     private readonly CancellationTokenSource _stopClaiming = new();
     private readonly CancellationTokenSource _cancelRuns = new();
@@ -182,8 +183,6 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
         _lastCounts = counts;
         return counts;
     }
-
-    private readonly ConcurrentQueue<string> _releasedNames = new();
 
     private async Task RunAsync()
     {
