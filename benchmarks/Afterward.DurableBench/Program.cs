@@ -299,7 +299,7 @@ async Task HangfirePostgres(int total, string connectionString)
 async Task<IHost> PostgresHost(string connectionString, string schema, int concurrency, string? latencyLog)
 {
     HostApplicationBuilder builder = Host.CreateApplicationBuilder();
-    builder.Logging.ClearProviders();
+    if (Environment.GetEnvironmentVariable("BENCH_LOG") is null) { builder.Logging.ClearProviders(); }
     builder.Services.AddAfterward(o => o.AppName = "bench");
     builder.Services.AddDurableTasks(d =>
     {

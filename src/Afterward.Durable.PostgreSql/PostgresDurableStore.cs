@@ -132,7 +132,7 @@ internal sealed class PostgresDurableStore : IDurableStore
     }
 
     public Task<int> DiscardHeldAsync(IReadOnlyList<string> ids) =>
-        ExecuteAsync($"DELETE FROM {_t} WHERE held AND state = 0 AND id = ANY($1);", ids.ToArray());
+        ExecuteAsync($"DELETE FROM {_t} WHERE held AND state = 0 AND id = ANY($1);", [ids.ToArray()]);
 
     public async Task<IReadOnlyList<ClaimedTask>> ClaimAsync(IReadOnlyList<string> names, int max, string owner, long now, long leaseUntil, CancellationToken cancellationToken)
     {
@@ -246,7 +246,7 @@ internal sealed class PostgresDurableStore : IDurableStore
     public async Task<long?> NextRunAtAsync(IReadOnlyList<string> names)
     {
         await using NpgsqlCommand command = _dataSource.CreateCommand($"SELECT min(run_at) FROM {_t} WHERE state = 0 AND name = ANY($1);");
-        Add(command, names.ToArray());
+        Add(command, [names.ToArray()]);
         return await command.ExecuteScalarAsync().ConfigureAwait(false) is long next ? next : null;
     }
 
@@ -391,6 +391,10 @@ internal sealed class PostgresDurableStore : IDurableStore
         return await command.ExecuteNonQueryAsync().ConfigureAwait(false);
     }
 
+    /// <remarks>
+    /// A lone array argument must be wrapped (<c>[ids]</c>): a <c>string[]</c> passed alone would bind as the params
+    /// array itself, one parameter per element.
+    /// </remarks>
     private static void Add(NpgsqlCommand command, params object[] values)
     {
         foreach (object value in values)
