@@ -29,7 +29,7 @@ CREATE TABLE "afterward".tasks (
   trace_parent text,
   last_instance text
 );
-CREATE INDEX tasks_waiting ON "afterward".tasks (name, run_at) WHERE state = 0;
+CREATE INDEX tasks_due ON "afterward".tasks (run_at) WHERE state = 0; -- claims walk it in run_at order
 CREATE INDEX tasks_leases ON "afterward".tasks (lease_until) WHERE state = 1;
 CREATE INDEX tasks_finished ON "afterward".tasks (completed_at) WHERE state IN (2, 3);
 CREATE UNIQUE INDEX tasks_key ON "afterward".tasks (dedupe_key) WHERE dedupe_key IS NOT NULL;

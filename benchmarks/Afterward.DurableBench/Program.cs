@@ -233,8 +233,8 @@ async Task PostgresThroughput(int total, int workers, string connectionString)
         }
     }
 
-    Console.WriteLine($"afterward postgres: {total} tasks, {workers} worker process(es): {total / clock.Elapsed.TotalSeconds:F0} tasks/s completed " +
-        $"(workers' start included); enqueue {enqueueRate:F0}/s, p50 {latencies[total / 2]:F3} ms, p99 {latencies[(int)(total * 0.99)]:F3} ms");
+    Console.WriteLine($"afterward postgres: {total} tasks, {workers} worker process(es): {total / await RunSeconds(connectionString, schema):F0} tasks/s " +
+        $"(first start → last success; {total / clock.Elapsed.TotalSeconds:F0}/s with the workers' start); enqueue {enqueueRate:F0}/s, p50 {latencies[total / 2]:F3} ms, p99 {latencies[(int)(total * 0.99)]:F3} ms");
 }
 
 async Task PostgresWorker(string connectionString, string schema, string? latencyLog)
@@ -323,6 +323,15 @@ async Task<IHost> PostgresHost(string connectionString, string schema, int concu
     await host.StartAsync();
     await host.Services.GetRequiredService<IDurableTasks>().GetAsync("warm-up");
     return host;
+}
+
+// The workers' time: the first attempt's start to the last success, as the workers stored them.
+static async Task<double> RunSeconds(string connectionString, string schema)
+{
+    await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+    await connection.OpenAsync();
+    await using var command = new Npgsql.NpgsqlCommand($"SELECT max(completed_at) - min(started_at) FROM {schema}.tasks", connection);
+    return (long)(await command.ExecuteScalarAsync())! / 1000.0;
 }
 
 static async Task<long> Succeeded(string connectionString, string schema)

@@ -136,6 +136,10 @@ internal sealed class PostgresDurableStore : IDurableStore
 
     public async Task<IReadOnlyList<ClaimedTask>> ClaimAsync(IReadOnlyList<string> names, int max, string owner, long now, long leaseUntil, CancellationToken cancellationToken)
     {
+        // The plan must not depend on statistics, which lag far behind a queue table (a table filled within
+        // autovacuum's minute looks nearly empty to the planner): the claim's transaction rules out sorts, bitmap scans,
+        // hash and merge joins, so that it walks tasks_due in run_at order, stops after a batch and looks each claimed
+        // row up by its key, instead of sorting the backlog or hashing the whole table, finished rows included.
         string sql = $"""
             WITH next AS (
               SELECT id FROM {_t} WHERE state = 0 AND run_at <= $1 AND name = ANY($2)
@@ -146,17 +150,30 @@ internal sealed class PostgresDurableStore : IDurableStore
             FROM next WHERE t.id = next.id
             RETURNING t.id, t.name, t.payload, t.attempts, t.max_attempts, t.timeout_ms, t.enqueued_at, t.run_at, t.lease_token, t.trace_parent;
             """;
-        await using NpgsqlCommand command = _dataSource.CreateCommand(sql);
-        Add(command, now, names.ToArray(), max, owner, leaseUntil);
-        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var claimed = new List<ClaimedTask>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        await using NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using NpgsqlBatch batch = new(connection, transaction);
+        foreach (string setting in (string[])["enable_sort", "enable_bitmapscan", "enable_hashjoin", "enable_mergejoin"])
         {
-            claimed.Add(new ClaimedTask(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3), reader.GetInt32(4),
-                reader.IsDBNull(5) ? null : reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7), reader.GetInt64(8),
-                reader.IsDBNull(9) ? null : reader.GetString(9)));
+            batch.BatchCommands.Add(new NpgsqlBatchCommand($"SET LOCAL {setting} = off"));
         }
 
+        var command = new NpgsqlBatchCommand(sql);
+        Add(command.Parameters, now, names.ToArray(), max, owner, leaseUntil);
+        batch.BatchCommands.Add(command);
+        var claimed = new List<ClaimedTask>();
+        await using (NpgsqlDataReader reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                claimed.Add(new ClaimedTask(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3), reader.GetInt32(4),
+                    reader.IsDBNull(5) ? null : reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7), reader.GetInt64(8),
+                    reader.IsDBNull(9) ? null : reader.GetString(9)));
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        claimed.Sort(static (a, b) => a.RunAt.CompareTo(b.RunAt));
         return claimed;
     }
 
@@ -164,7 +181,7 @@ internal sealed class PostgresDurableStore : IDurableStore
     {
         string sql = $"""
             WITH held AS (SELECT * FROM unnest($1::text[], $2::bigint[]) AS h(id, token))
-            UPDATE {_t} AS t SET lease_until = $3 FROM held WHERE t.id = held.id AND t.lease_token = held.token AND t.state = 1
+            UPDATE {_t} AS t SET lease_until = $3 FROM held WHERE t.id = ANY($1) AND t.id = held.id AND t.lease_token = held.token AND t.state = 1
             RETURNING t.id;
             """;
         await using NpgsqlCommand command = _dataSource.CreateCommand(sql);
@@ -183,22 +200,39 @@ internal sealed class PostgresDurableStore : IDurableStore
 
     public async Task<IReadOnlyList<bool>> CompleteAsync(IReadOnlyList<Completion> completions, long now)
     {
+        // One round trip and one commit for the whole batch: the successes in one set-based UPDATE, the rarer outcomes
+        // one statement each. Every statement is fenced by the lease token: a row that no longer matches is not touched.
         await using NpgsqlConnection connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
         await using NpgsqlBatch batch = connection.CreateBatch();
+        Completion[] succeeded = [.. completions.Where(static c => c.Outcome == RunOutcome.Succeeded)];
+        if (succeeded.Length > 0)
+        {
+            var command = new NpgsqlBatchCommand($"""
+                UPDATE {_t} AS t SET state = 2, completed_at = $1, lease_owner = NULL, lease_until = NULL, dedupe_key = NULL
+                FROM unnest($2::text[], $3::bigint[]) AS done(id, token)
+                WHERE t.id = ANY($2) AND t.id = done.id AND t.lease_token = done.token AND t.state = 1
+                RETURNING t.id;
+                """);
+            Add(command.Parameters, now, succeeded.Select(static c => c.Id).ToArray(), succeeded.Select(static c => c.LeaseToken).ToArray());
+            batch.BatchCommands.Add(command);
+        }
+
         bool notify = false;
         foreach (Completion c in completions)
         {
+            if (c.Outcome == RunOutcome.Succeeded)
+            {
+                continue;
+            }
+
             string sql = c.Outcome switch
             {
-                RunOutcome.Succeeded => $"UPDATE {_t} SET state = 2, completed_at = $1, lease_owner = NULL, lease_until = NULL, dedupe_key = NULL WHERE id = $2 AND lease_token = $3 AND state = 1;",
                 RunOutcome.Released => $"UPDATE {_t} SET state = 0, attempts = greatest(attempts - 1, 0), run_at = $1, lease_owner = NULL, lease_until = NULL WHERE id = $2 AND lease_token = $3 AND state = 1;",
                 _ when c.RetryAt is not null => $"UPDATE {_t} SET state = 0, run_at = $4, last_error = $5, lease_owner = NULL, lease_until = NULL WHERE id = $2 AND lease_token = $3 AND state = 1 AND $1 = $1;",
                 _ => $"UPDATE {_t} SET state = 3, completed_at = $1, last_error = $5, lease_owner = NULL, lease_until = NULL, dedupe_key = NULL WHERE id = $2 AND lease_token = $3 AND state = 1 AND $4 = $4;",
             };
             var command = new NpgsqlBatchCommand(sql);
-            command.Parameters.Add(new NpgsqlParameter { Value = now });
-            command.Parameters.Add(new NpgsqlParameter { Value = c.Id });
-            command.Parameters.Add(new NpgsqlParameter { Value = c.LeaseToken });
+            Add(command.Parameters, now, c.Id, c.LeaseToken);
             if (c.Outcome == RunOutcome.Failed)
             {
                 command.Parameters.Add(new NpgsqlParameter { Value = c.RetryAt ?? 0L });
@@ -209,17 +243,29 @@ internal sealed class PostgresDurableStore : IDurableStore
             batch.BatchCommands.Add(command);
         }
 
-        // Each UPDATE's row count tells whether the lease still matched (fencing).
-        await batch.ExecuteNonQueryAsync().ConfigureAwait(false);
-        var applied = new bool[completions.Count];
-        for (int i = 0; i < applied.Length; i++)
-        {
-            applied[i] = batch.BatchCommands[i].RecordsAffected == 1;
-        }
-
         if (notify)
         {
-            await NotifyAsync(null, null, CancellationToken.None).ConfigureAwait(false);
+            batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT pg_notify('{_schema.Channel}', '');"));
+        }
+
+        var stored = new HashSet<string>(StringComparer.Ordinal);
+        await using (NpgsqlDataReader reader = await batch.ExecuteReaderAsync().ConfigureAwait(false))
+        {
+            // The first result is the successes' RETURNING; disposing the reader runs the rest.
+            while (succeeded.Length > 0 && await reader.ReadAsync().ConfigureAwait(false))
+            {
+                stored.Add(reader.GetString(0));
+            }
+        }
+
+        // The set-based UPDATE's returned ids, and each single UPDATE's row count, tell whether the lease still matched.
+        var applied = new bool[completions.Count];
+        int single = succeeded.Length > 0 ? 1 : 0;
+        for (int i = 0; i < applied.Length; i++)
+        {
+            applied[i] = completions[i].Outcome == RunOutcome.Succeeded
+                ? stored.Contains(completions[i].Id)
+                : batch.BatchCommands[single++].RecordsAffected == 1;
         }
 
         return applied;
@@ -239,8 +285,8 @@ internal sealed class PostgresDurableStore : IDurableStore
 
     public Task<int> PurgeAsync(long before, int batch) =>
         ExecuteAsync($"""
-            DELETE FROM {_t} WHERE id IN (
-              SELECT id FROM {_t} WHERE state IN (2, 3) AND completed_at < $1 ORDER BY completed_at LIMIT $2 FOR UPDATE SKIP LOCKED);
+            DELETE FROM {_t} WHERE id = ANY(ARRAY(
+              SELECT id FROM {_t} WHERE state IN (2, 3) AND completed_at < $1 ORDER BY completed_at LIMIT $2 FOR UPDATE SKIP LOCKED));
             """, before, batch);
 
     public async Task<long?> NextRunAtAsync(IReadOnlyList<string> names)
@@ -395,11 +441,13 @@ internal sealed class PostgresDurableStore : IDurableStore
     /// A lone array argument must be wrapped (<c>[ids]</c>): a <c>string[]</c> passed alone would bind as the params
     /// array itself, one parameter per element.
     /// </remarks>
-    private static void Add(NpgsqlCommand command, params object[] values)
+    private static void Add(NpgsqlCommand command, params object[] values) => Add(command.Parameters, values);
+
+    private static void Add(NpgsqlParameterCollection parameters, params object[] values)
     {
         foreach (object value in values)
         {
-            command.Parameters.Add(new NpgsqlParameter { Value = value });
+            parameters.Add(new NpgsqlParameter { Value = value });
         }
     }
 }

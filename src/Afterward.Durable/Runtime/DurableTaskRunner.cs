@@ -21,7 +21,9 @@ namespace Afterward.Durable.Runtime;
 internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
 {
     internal const string DurableBackend = "durable";
-    private const int ClaimBatch = 64;
+    private const int ClaimBatch = 256;
+    private const int MaxPrefetch = 512;
+    private static readonly long LocalQueueTicks = Stopwatch.Frequency / 4;
     private const int PurgeBatch = 1000;
     private static readonly TimeSpan StoreRetry = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan ReleaseGrace = TimeSpan.FromSeconds(5);
@@ -42,12 +44,18 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
     private readonly CancellationTokenSource _cancelRuns = new();
     private readonly CancellationTokenSource _stopStarting = new();
     private readonly SemaphoreSlim _slots;
-    private readonly int _prefetch;
+    private readonly CompletionBatcher _completions;
+    private readonly int _minPrefetch;
     private readonly Lazy<Task> _ready;
     private readonly IReadOnlyList<string> _names;
     private Task _loop = Task.CompletedTask;
     private int _started;
     private int _stopped;
+    private int _unfinished;
+    private int _held;
+    private int _waitingForRoom;
+    private int _prefetch;
+    private long _averageRunTicks;
     private DurableCounts? _lastCounts;
 
     public DurableTaskRunner(Application application, IServiceScopeFactory scopes, IDurableStore store, HandlerRegistry handlers, DurableTasksOptions options)
@@ -62,10 +70,12 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
         _accounting = new TaskAccounting(application, new TaskCounterCells());
         _names = handlers.HandledNames;
         _slots = new SemaphoreSlim(Math.Max(1, options.MaxConcurrency));
+        _completions = new CompletionBatcher(store, _time, options.LeaseDuration, _logger);
 
-        // Claims are batched: up to four times MaxConcurrency tasks are claimed (leased) ahead and started as slots free,
-        // so that one claim serves many runs (as graphile-worker's local queue does).
-        _prefetch = Math.Min(4 * options.MaxConcurrency, 256);
+        // Claims are batched: tasks are claimed (leased) ahead into a local queue and started as slots free, so that one
+        // claim serves many runs (as graphile-worker's local queue does). See AdjustPrefetch for its size.
+        _minPrefetch = 2 * options.MaxConcurrency; // 0: this instance only enqueues
+        _prefetch = _minPrefetch;
         Instance = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
         _ready = new Lazy<Task>(() => store.InitializeAsync(CancellationToken.None), LazyThreadSafetyMode.ExecutionAndPublication);
         AfterwardDiagnostics.Meter.CreateObservableGauge("afterward.durable.tasks", ObserveCounts, "{task}",
@@ -140,6 +150,19 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
         string[] names = [.. _running.Values.Where(static r => r.Started).Select(static r => r.Name)];
         try
         {
+            return await DrainAsync(runs, names, deadline).ConfigureAwait(false);
+        }
+        finally
+        {
+            // The outcomes queued by now are stored; a run still going after this will be rescued when its lease expires.
+            await _completions.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task<ShutdownReport> DrainAsync(Task[] runs, string[] names, CancellationToken deadline)
+    {
+        try
+        {
             await Task.WhenAll(runs).WaitAsync(deadline).ConfigureAwait(false);
             return new ShutdownReport(Backend, 0, 0);
         }
@@ -201,7 +224,12 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
             }
         }
 
-        Store.OnRemoteWork(_wake.Set);
+        bool claims = _names.Count > 0 && _minPrefetch > 0;
+        if (claims)
+        {
+            Store.OnRemoteWork(_wake.Set); // an instance that only enqueues has nothing to wake for
+        }
+
         Safely(() => DurableLog.Started(_logger, Store.Kind, Instance, _names.Count == 0 ? "(no names: this instance only enqueues)" : string.Join(", ", _names)));
         long nextRescue = 0, nextPurge = 0, nextRenew = 0;
         long leaseMs = (long)_options.LeaseDuration.TotalMilliseconds;
@@ -233,23 +261,38 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
                     await Store.PurgeAsync(now - (long)_options.Retention.TotalMilliseconds, PurgeBatch).ConfigureAwait(false);
                 }
 
-                int free = _prefetch - _running.Count;
-                if (free > 0 && _names.Count > 0 && (free >= _prefetch / 2 || _running.IsEmpty))
+                bool drained = false;
+                if (claims)
                 {
-                    int want = Math.Min(free, ClaimBatch);
-                    IReadOnlyList<ClaimedTask> claimed = await Store.ClaimAsync(_names, want, Instance, now, now + leaseMs, stopping).ConfigureAwait(false);
-                    foreach (ClaimedTask task in claimed)
+                    AdjustPrefetch();
+                    if (Room() is var free and > 0)
                     {
-                        Begin(task);
-                    }
+                        int want = Math.Min(free, ClaimBatch);
+                        IReadOnlyList<ClaimedTask> claimed = await Store.ClaimAsync(_names, want, Instance, now, now + leaseMs, stopping).ConfigureAwait(false);
+                        foreach (ClaimedTask task in claimed)
+                        {
+                            Begin(task);
+                        }
 
-                    if (claimed.Count == want)
+                        if (claimed.Count == want)
+                        {
+                            continue; // more may be waiting
+                        }
+
+                        drained = true;
+                    }
+                    else
                     {
-                        continue; // more may be waiting
+                        // Full: the run that makes room wakes the loop (checked again after raising the flag, so no wake is lost).
+                        Volatile.Write(ref _waitingForRoom, 1);
+                        if (Room() > 0)
+                        {
+                            continue;
+                        }
                     }
                 }
 
-                await WaitAsync(now, leaseMs, free > 0, stopping).ConfigureAwait(false);
+                await WaitAsync(now, leaseMs, drained, stopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
@@ -264,8 +307,43 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
         }
     }
 
-    /// <summary>Until woken, a slot frees, the next delayed task is due, the poll interval, or the next renewal.</summary>
-    private async Task WaitAsync(long now, long leaseMs, bool canClaim, CancellationToken stopping)
+    /// <summary>
+    /// The local queue holds about a quarter of a second of this instance's capacity (MaxConcurrency handlers at their
+    /// measured average run time), at least 2 × MaxConcurrency and at most 512 tasks: trivial tasks are claimed hundreds
+    /// at a time, while slow ones are not hoarded away from other instances. Sized by capacity, not by what this
+    /// instance happened to run, so that instances of one app take equal shares.
+    /// </summary>
+    private void AdjustPrefetch()
+    {
+        long average = Math.Max(1, Volatile.Read(ref _averageRunTicks));
+        long capacity = _options.MaxConcurrency * LocalQueueTicks / average;
+        Volatile.Write(ref _prefetch, (int)Math.Clamp(capacity, _minPrefetch, Math.Max(_minPrefetch, MaxPrefetch)));
+    }
+
+    /// <summary>
+    /// How many tasks to claim now, or 0 to wait: claims are made once half the local queue is free (or it is empty).
+    /// Tasks whose handler finished and whose outcome is being stored do not count against it, but no more than
+    /// another local queue's worth of them may wait for the store.
+    /// </summary>
+    private int Room()
+    {
+        int prefetch = Volatile.Read(ref _prefetch);
+        int unfinished = Volatile.Read(ref _unfinished);
+        int free = Math.Min(prefetch - unfinished, 2 * prefetch - Volatile.Read(ref _held));
+        return free > 0 && (free >= prefetch / 2 || unfinished == 0) ? free : 0;
+    }
+
+    /// <summary>A run finished or its outcome was stored: wake the loop if it waits for room and there is some now.</summary>
+    private void RoomMade()
+    {
+        if (Volatile.Read(ref _waitingForRoom) == 1 && Room() > 0 && Interlocked.Exchange(ref _waitingForRoom, 0) == 1)
+        {
+            _wake.Set();
+        }
+    }
+
+    /// <summary>Until woken (room, local or remote work), the next delayed task is due, the poll interval, or the next renewal.</summary>
+    private async Task WaitAsync(long now, long leaseMs, bool drained, CancellationToken stopping)
     {
         TimeSpan wait = _options.PollInterval;
         if (!_running.IsEmpty)
@@ -273,7 +351,7 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
             wait = TimeSpan.FromMilliseconds(Math.Min(wait.TotalMilliseconds, leaseMs / 3.0));
         }
 
-        if (canClaim && _names.Count > 0 && await Store.NextRunAtAsync(_names).ConfigureAwait(false) is { } next && next > now)
+        if (drained && await Store.NextRunAtAsync(_names).ConfigureAwait(false) is { } next && next > now)
         {
             wait = TimeSpan.FromMilliseconds(Math.Clamp(next - now, 1, wait.TotalMilliseconds));
         }
@@ -288,6 +366,8 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
     {
         var run = new Running(task.Id, task.Name, task.LeaseToken, CancellationTokenSource.CreateLinkedTokenSource(_cancelRuns.Token));
         _running[task.Id] = run;
+        Interlocked.Increment(ref _unfinished);
+        Interlocked.Increment(ref _held);
         Counters.AddQueued(1);
         using (ExecutionContext.SuppressFlow())
         {
@@ -295,7 +375,10 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
         }
     }
 
-    /// <summary>A claimed task waits for a free slot; when the host stops first, it goes back to the store unstarted.</summary>
+    /// <summary>
+    /// A claimed task waits for a free slot and runs; its slot is free again as soon as the handler returns, and its
+    /// outcome is stored in the next batch. When the host stops first, the task goes back to the store unstarted.
+    /// </summary>
     private async Task StartWhenFreeAsync(ClaimedTask task, Running run)
     {
         try
@@ -305,25 +388,64 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
         catch (OperationCanceledException)
         {
             // Its attempt does not count: the release gives back what the claim added.
-            await CompleteAsync(new Completion(task.Id, task.LeaseToken, RunOutcome.Released, null, null)).ConfigureAwait(false);
+            Unfinished(null);
+            await StoreAsync(new Completion(task.Id, task.LeaseToken, RunOutcome.Released, null, null), task.Name).ConfigureAwait(false);
             Counters.AbandonedQueued(1);
-            _running.TryRemove(task.Id, out _);
-            run.Cancel.Dispose();
+            Forget(run);
             return;
         }
 
+        (Completion? completion, string outcome) result;
+        long started = Stopwatch.GetTimestamp();
         try
         {
             run.Started = true;
-            await ExecuteAsync(task, run).ConfigureAwait(false);
+            result = await ExecuteAsync(task, run).ConfigureAwait(false);
         }
         finally
         {
             _slots.Release();
+            Unfinished(Stopwatch.GetTimestamp() - started);
         }
+
+        if (run.LeaseLost)
+        {
+            result.outcome = "lost";
+            Safely(() => DurableLog.LeaseLost(_logger, task.Name, task.Id));
+        }
+        else if (result.completion is { } done)
+        {
+            await StoreAsync(done, task.Name).ConfigureAwait(false);
+        }
+
+        Count(result.outcome);
+        Forget(run);
     }
 
-    private async Task ExecuteAsync(ClaimedTask task, Running run)
+    /// <summary>One handler fewer is waiting or running; its run time feeds the average (a moving one, over about 16 runs).</summary>
+    private void Unfinished(long? runTicks)
+    {
+        if (runTicks is { } ticks)
+        {
+            long average = Volatile.Read(ref _averageRunTicks);
+            Volatile.Write(ref _averageRunTicks, average == 0 ? ticks : average + (ticks - average) / 16); // racy by design: a heuristic
+        }
+
+        Interlocked.Decrement(ref _unfinished);
+        RoomMade();
+    }
+
+    /// <summary>The run's outcome is stored (or given up): it no longer holds its task.</summary>
+    private void Forget(Running run)
+    {
+        _running.TryRemove(run.Id, out _);
+        run.Cancel.Dispose();
+        Interlocked.Decrement(ref _held);
+        RoomMade();
+    }
+
+    /// <summary>Runs one attempt as a background transaction; returns the outcome to store (none when the lease was lost).</summary>
+    private async Task<(Completion? Completion, string Outcome)> ExecuteAsync(ClaimedTask task, Running run)
     {
         Counters.Started();
         Completion? completion = null;
@@ -336,9 +458,7 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
         {
             if (!_handlers.TryGet(task.Name, out DurableHandler? handler) || !handler.Runs)
             {
-                completion = new Completion(task.Id, task.LeaseToken, RunOutcome.Released, null, null);
-                outcome = "released";
-                return;
+                return (new Completion(task.Id, task.LeaseToken, RunOutcome.Released, null, null), "released");
             }
 
             object? payload;
@@ -351,10 +471,8 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
                 // Data that no longer fits its contract never will: dead at once, with the reason.
                 string reason = "Afterward.PayloadUnreadable: " + Describe(ex);
                 transaction.NoticeError(ex);
-                completion = new Completion(task.Id, task.LeaseToken, RunOutcome.Failed, reason, null);
-                outcome = "dead";
                 Safely(() => DurableLog.Dead(_logger, task.Name, task.Id, task.Attempt, reason));
-                return;
+                return (new Completion(task.Id, task.LeaseToken, RunOutcome.Failed, reason, null), "dead");
             }
 
             using CancellationTokenSource? timeout = task.TimeoutMs is { } ms ? new CancellationTokenSource(TimeSpan.FromMilliseconds(ms), _time) : null;
@@ -404,57 +522,21 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
             {
                 transaction.NoticeError(ex);
             }
+
+            return (completion, outcome);
         }
         finally
         {
-            if (run.LeaseLost)
-            {
-                outcome = "lost";
-                Safely(() => DurableLog.LeaseLost(_logger, task.Name, task.Id));
-            }
-            else if (completion is { } done)
-            {
-                await CompleteAsync(done).ConfigureAwait(false);
-            }
-
             scope.Dispose();
-            Count(outcome);
-            _running.TryRemove(task.Id, out _);
-            run.Cancel.Dispose();
-            if (_running.Count <= _prefetch / 2)
-            {
-                _wake.Set();
-            }
         }
     }
 
-    /// <summary>Stores an outcome; while the store is down, keeps trying (until the lease would expire anyway).</summary>
-    private async Task CompleteAsync(Completion completion)
+    /// <summary>Stores an outcome in the next batch; a fenced one means the lease was taken over and the other run's outcome stands.</summary>
+    private async Task StoreAsync(Completion completion, string name)
     {
-        long giveUp = Now() + (long)_options.LeaseDuration.TotalMilliseconds;
-        while (true)
+        if (await _completions.StoreAsync(completion).ConfigureAwait(false) == false)
         {
-            try
-            {
-                IReadOnlyList<bool> applied = await Store.CompleteAsync([completion], Now()).ConfigureAwait(false);
-                if (!applied[0])
-                {
-                    // Fenced: the lease was taken over (expired and rescued); the other run's outcome stands.
-                    Safely(() => DurableLog.LeaseLost(_logger, _running.TryGetValue(completion.Id, out Running? r) ? r.Name : "?", completion.Id));
-                }
-
-                return;
-            }
-            catch (Exception ex) when (Now() < giveUp)
-            {
-                Safely(() => DurableLog.StoreFailed(_logger, "storing a task's outcome", StoreRetry, ex));
-                await Task.Delay(StoreRetry, _time).ConfigureAwait(false);
-            }
-            catch (Exception)
-            {
-                // The lease is gone by now: the rescuer returns the task to the queue and it runs again (at least once).
-                return;
-            }
+            Safely(() => DurableLog.LeaseLost(_logger, name, completion.Id));
         }
     }
 
@@ -569,7 +651,7 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
         return text.Length <= 4000 ? text : text[..4000] + "…";
     }
 
-    private static void Safely(Action log)
+    internal static void Safely(Action log)
     {
         try
         {
