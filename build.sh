@@ -1,20 +1,27 @@
 #!/usr/bin/env bash
 # Afterward's one entry point for newcomers and CI.
 #   ./build.sh test    restore, build Release, start a throwaway PostgreSQL, run every test project (the default)
-#   ./build.sh bench   run the BenchmarkDotNet micro-benchmarks (results under benchmarks/results/)
+#   ./build.sh bench [filter]   the BenchmarkDotNet micro-benchmarks (results under benchmarks/results/)
+#   ./build.sh bench http       server overhead from outside the process, with wrk (benchmarks/http-overhead.sh)
+#   ./build.sh bench durable    durable tasks vs Hangfire on SQLite, and vs graphile-worker and Hangfire on PostgreSQL
 set -euo pipefail
 cd "$(dirname "$0")"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # The dashboard is bundled with npm at build time, and its tests drive the system chromium through chromedriver.
+# The benchmarks load servers with wrk from another process.
 ensure_packages() {
   local missing=()
   command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
-  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-  command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+  if [ "${1:-test}" = bench ]; then
+    command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+  else
+    command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+    command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+  fi
   if ((${#missing[@]})); then
-    echo "Installing ${missing[*]} (the dashboard's build and its browser tests need them)"
+    echo "Installing ${missing[*]}"
     local sudo=""
     if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
     $sudo apt-get update -qq
@@ -36,11 +43,16 @@ case "$command" in
     ;;
   bench)
     shift || true
+    ensure_packages bench
+    case "${1:-}" in
+      http) exec benchmarks/http-overhead.sh "${@:2}" ;;
+      durable) benchmarks/durable-sqlite.sh "${@:2}"; exec benchmarks/durable-postgres.sh "${@:2}" ;;
+    esac
     dotnet run -c Release --project benchmarks/Afterward.Benchmarks -- --filter "${@:-*}" \
       --exporters github --artifacts benchmarks/BenchmarkDotNet.Artifacts
     ;;
   *)
-    echo "usage: $0 [test|bench [filter]]" >&2
+    echo "usage: $0 [test|bench [filter|http|durable]]" >&2
     exit 2
     ;;
 esac

@@ -34,6 +34,12 @@ internal sealed class PostgresDurableStore : IDurableStore
             builder.ApplicationName = "Afterward";
         }
 
+        if (builder.MaxAutoPrepare == 0)
+        {
+            // The store runs a handful of statements over and over: prepared once per connection, they skip parse and plan.
+            builder.MaxAutoPrepare = 32;
+        }
+
         _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
         _schema = new PostgresSchema(schema);
         _createSchema = createSchema;
@@ -153,10 +159,7 @@ internal sealed class PostgresDurableStore : IDurableStore
         await using NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using NpgsqlBatch batch = new(connection, transaction);
-        foreach (string setting in (string[])["enable_sort", "enable_bitmapscan", "enable_hashjoin", "enable_mergejoin"])
-        {
-            batch.BatchCommands.Add(new NpgsqlBatchCommand($"SET LOCAL {setting} = off"));
-        }
+        AddPlannerSettings(batch);
 
         var command = new NpgsqlBatchCommand(sql);
         Add(command.Parameters, now, names.ToArray(), max, owner, leaseUntil);
@@ -181,7 +184,7 @@ internal sealed class PostgresDurableStore : IDurableStore
     {
         string sql = $"""
             WITH held AS (SELECT * FROM unnest($1::text[], $2::bigint[]) AS h(id, token))
-            UPDATE {_t} AS t SET lease_until = $3 FROM held WHERE t.id = ANY($1) AND t.id = held.id AND t.lease_token = held.token AND t.state = 1
+            UPDATE {_t} AS t SET lease_until = $3 FROM held WHERE t.id = held.id AND t.lease_token = held.token AND t.state + 0 = 1
             RETURNING t.id;
             """;
         await using NpgsqlCommand command = _dataSource.CreateCommand(sql);
@@ -202,15 +205,20 @@ internal sealed class PostgresDurableStore : IDurableStore
     {
         // One round trip and one commit for the whole batch: the successes in one set-based UPDATE, the rarer outcomes
         // one statement each. Every statement is fenced by the lease token: a row that no longer matches is not touched.
+        // (state + 0 keeps the planner off the partial index of running rows, which it would rescan for every outcome:
+        // each outcome is one key lookup.)
         await using NpgsqlConnection connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
-        await using NpgsqlBatch batch = connection.CreateBatch();
+        await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync().ConfigureAwait(false);
+        await using NpgsqlBatch batch = new(connection, transaction);
+        AddPlannerSettings(batch);
+        int settings = batch.BatchCommands.Count;
         Completion[] succeeded = [.. completions.Where(static c => c.Outcome == RunOutcome.Succeeded)];
         if (succeeded.Length > 0)
         {
             var command = new NpgsqlBatchCommand($"""
                 UPDATE {_t} AS t SET state = 2, completed_at = $1, lease_owner = NULL, lease_until = NULL, dedupe_key = NULL
                 FROM unnest($2::text[], $3::bigint[]) AS done(id, token)
-                WHERE t.id = ANY($2) AND t.id = done.id AND t.lease_token = done.token AND t.state = 1
+                WHERE t.id = done.id AND t.lease_token = done.token AND t.state + 0 = 1
                 RETURNING t.id;
                 """);
             Add(command.Parameters, now, succeeded.Select(static c => c.Id).ToArray(), succeeded.Select(static c => c.LeaseToken).ToArray());
@@ -258,9 +266,11 @@ internal sealed class PostgresDurableStore : IDurableStore
             }
         }
 
+        await transaction.CommitAsync().ConfigureAwait(false);
+
         // The set-based UPDATE's returned ids, and each single UPDATE's row count, tell whether the lease still matched.
         var applied = new bool[completions.Count];
-        int single = succeeded.Length > 0 ? 1 : 0;
+        int single = settings + (succeeded.Length > 0 ? 1 : 0);
         for (int i = 0; i < applied.Length; i++)
         {
             applied[i] = completions[i].Outcome == RunOutcome.Succeeded
@@ -435,6 +445,19 @@ internal sealed class PostgresDurableStore : IDurableStore
         await using NpgsqlCommand command = _dataSource.CreateCommand(sql);
         Add(command, values);
         return await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Plans that do not depend on statistics, for one transaction: an ordered index walk instead of a sort or a bitmap
+    /// scan, and a key lookup per row instead of hashing the whole table. Auto-prepared statements are re-planned with
+    /// their values.
+    /// </summary>
+    private static void AddPlannerSettings(NpgsqlBatch batch)
+    {
+        foreach (string setting in (string[])["enable_sort = off", "enable_bitmapscan = off", "enable_hashjoin = off", "enable_mergejoin = off", "plan_cache_mode = force_custom_plan"])
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL " + setting));
+        }
     }
 
     /// <remarks>

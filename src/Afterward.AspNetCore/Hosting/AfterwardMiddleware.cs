@@ -79,17 +79,37 @@ internal sealed class AfterwardMiddleware(RequestDelegate next, Application appl
             // is still the handler's failure: its tasks do not run, as ASP.NET Core's own diagnostics count it; the
             // transaction keeps the failing endpoint's name (the handler cleared the endpoint to re-execute).
             IExceptionHandlerFeature? handled = context.Features.Get<IExceptionHandlerFeature>();
-            Safely(static (c, t, f) => HttpServerSpan.Enrich(c, t.Activity, f), context, transaction, failure, "tagging the request span");
-            Safely((c, t, _) =>
+            try
+            {
+                HttpServerSpan.Enrich(context, transaction.Activity, failure);
+            }
+            catch (Exception ex)
+            {
+                Agent.ReportFault(application, "tagging the request span", ex);
+            }
+
+            try
             {
                 // Named at the start already unless routing ran later, changed the endpoint, or found none (then by status code).
-                Endpoint? endpoint = handled?.Endpoint ?? c.GetEndpoint();
+                Endpoint? endpoint = handled?.Endpoint ?? context.GetEndpoint();
                 if (endpoint is null || !ReferenceEquals(endpoint, routed))
                 {
-                    ApplyEndpoint(c, endpoint, t);
+                    ApplyEndpoint(context, endpoint, transaction);
                 }
-            }, context, transaction, failure, "naming a web transaction");
-            Safely((c, t, _) => RequestItems.Apply(c, t, application), context, transaction, failure, "reading the request's afterward.* items");
+            }
+            catch (Exception ex)
+            {
+                Agent.ReportFault(application, "naming a web transaction", ex);
+            }
+
+            try
+            {
+                RequestItems.Apply(context, transaction, application);
+            }
+            catch (Exception ex)
+            {
+                Agent.ReportFault(application, "reading the request's afterward.* items", ex);
+            }
 
             bool failed = failure is not null || handled is not null;
             if (context.Response.StatusCode >= 500)
@@ -121,18 +141,6 @@ internal sealed class AfterwardMiddleware(RequestDelegate next, Application appl
         finally
         {
             transaction.End();
-        }
-    }
-
-    private void Safely(Action<HttpContext, Transaction, Exception?> step, HttpContext context, Transaction transaction, Exception? failure, string operation)
-    {
-        try
-        {
-            step(context, transaction, failure);
-        }
-        catch (Exception ex)
-        {
-            Agent.ReportFault(application, operation, ex);
         }
     }
 

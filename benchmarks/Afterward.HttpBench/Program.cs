@@ -1,0 +1,158 @@
+// One server process per variant, for benchmarks/http-overhead.sh: the load comes from wrk in another process, so the
+// server's own cost is not hidden by a generator sharing its cores.
+//   Afterward.HttpBench <variant> <url> [otlp receiver url]
+//   Afterward.HttpBench receiver <url>           an OTLP/HTTP receiver that accepts and drops everything
+// Every variant serves GET /plain ("ok"); the task variants serve GET /task, which schedules one no-op task.
+using System.Threading.Channels;
+using Afterward;
+using Coravel;
+using Coravel.Queuing.Interfaces;
+using Hangfire;
+using Hangfire.InMemory;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+
+string variant = args[0];
+string url = args[1];
+Uri? receiver = args.Length > 2 ? new Uri(args[2]) : null;
+
+WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+builder.Logging.ClearProviders();
+builder.WebHost.UseUrls(url);
+bool afterward = variant is "afterward" or "dashboard" or "afterward-otlp" or "task-afterward" or "task-oncompleted" or "task-taskrun";
+if (afterward)
+{
+    builder.Services.AddAfterward(o =>
+    {
+        o.AppName = "bench";
+        if (variant == "afterward-otlp")
+        {
+            o.Otlp.Endpoint = receiver;
+        }
+    });
+}
+
+if (variant is "otel" or "otel-otlp")
+{
+    OpenTelemetry.OpenTelemetryBuilder otel = builder.Services.AddOpenTelemetry()
+        .WithTracing(t => t.AddAspNetCoreInstrumentation())
+        .WithMetrics(m => m.AddAspNetCoreInstrumentation());
+    if (variant == "otel-otlp")
+    {
+        otel.WithTracing(t => t.AddOtlpExporter(o => { o.Endpoint = new Uri(receiver!, "v1/traces"); o.Protocol = OtlpExportProtocol.HttpProtobuf; }))
+            .WithMetrics(m => m.AddOtlpExporter(o => { o.Endpoint = new Uri(receiver!, "v1/metrics"); o.Protocol = OtlpExportProtocol.HttpProtobuf; }));
+    }
+}
+
+if (variant == "channel")
+{
+    builder.Services.AddSingleton(Channel.CreateBounded<Func<CancellationToken, ValueTask>>(new BoundedChannelOptions(10_000) { SingleReader = true }));
+    builder.Services.AddHostedService<ChannelWorker>();
+}
+
+if (variant == "coravel")
+{
+    builder.Services.AddQueue();
+}
+
+if (variant == "hangfire")
+{
+    builder.Services.AddHangfire(c => c.UseInMemoryStorage(new InMemoryStorageOptions()));
+    builder.Services.AddHangfireServer();
+}
+
+WebApplication app = builder.Build();
+if (afterward)
+{
+    app.UseAfterward();
+}
+
+if (variant == "dashboard")
+{
+    app.MapAfterwardDashboard();
+}
+
+if (variant == "receiver")
+{
+    app.MapPost("/v1/traces", () => Results.Bytes([], "application/x-protobuf"));
+    app.MapPost("/v1/metrics", () => Results.Bytes([], "application/x-protobuf"));
+}
+
+app.MapGet("/plain", () => "ok");
+switch (variant)
+{
+    case "task-afterward":
+        app.MapGet("/task", (BackgroundTasks tasks) =>
+        {
+            tasks.AddTask(static () => { });
+            return "ok";
+        });
+        break;
+    case "task-oncompleted":
+        app.MapGet("/task", (HttpContext context) =>
+        {
+            context.Response.OnCompleted(static () => Task.CompletedTask);
+            return "ok";
+        });
+        break;
+    case "task-taskrun":
+        app.MapGet("/task", () =>
+        {
+            _ = Task.Run(static () => { });
+            return "ok";
+        });
+        break;
+    case "channel":
+        app.MapGet("/task", async (Channel<Func<CancellationToken, ValueTask>> queue) =>
+        {
+            await queue.Writer.WriteAsync(static _ => ValueTask.CompletedTask);
+            return "ok";
+        });
+        break;
+    case "coravel":
+        app.Services.ConfigureQueue();
+        app.MapGet("/task", (IQueue queue) =>
+        {
+            queue.QueueTask(static () => { });
+            return "ok";
+        });
+        break;
+    case "hangfire":
+        app.MapGet("/task", (IBackgroundJobClient jobs) =>
+        {
+            jobs.Enqueue(() => NoOp.Run());
+            return "ok";
+        });
+        break;
+    default:
+        break;
+}
+
+await app.RunAsync();
+
+/// <summary>The ASP.NET Core docs' queued background service: a bounded channel read by one BackgroundService.</summary>
+internal sealed class ChannelWorker(Channel<Func<CancellationToken, ValueTask>> queue) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await foreach (Func<CancellationToken, ValueTask> work in queue.Reader.ReadAllAsync(stoppingToken))
+        {
+            try
+            {
+                await work(stoppingToken);
+            }
+            catch (Exception)
+            {
+                // The docs' pattern logs and goes on.
+            }
+        }
+    }
+}
+
+public static class NoOp
+{
+    public static void Run()
+    {
+    }
+}

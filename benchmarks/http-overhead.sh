@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Server overhead measured from outside: each variant is its own server process (benchmarks/Afterward.HttpBench), the
+# load comes from wrk in another process, variants alternate in every round (A B C … A B C …), and each round's ratio
+# to its own baseline is printed; the summary is the median ratio over the rounds.
+#   benchmarks/http-overhead.sh [rounds=5] [seconds=5]   (writes benchmarks/results/http-overhead.md)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-5}
+seconds=${2:-5}
+command -v wrk >/dev/null || { sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo; $sudo apt-get install -y -qq wrk >/dev/null; }
+dotnet build benchmarks/Afterward.HttpBench -c Release -v:q -nologo >/dev/null
+bench="dotnet benchmarks/Afterward.HttpBench/bin/Release/net10.0/Afterward.HttpBench.dll"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+receiver_url="http://127.0.0.1:$(free_port)"
+$bench receiver "$receiver_url" > /dev/null &
+receiver=$!
+trap 'kill $receiver 2>/dev/null || true' EXIT
+
+# rps <variant> <path>: starts the variant, warms it up for 2 s, then measures for $seconds s.
+rps() {
+  local url="http://127.0.0.1:$(free_port)"
+  $bench "$1" "$url" "$receiver_url/" > /dev/null &
+  local pid=$!
+  for _ in $(seq 200); do curl -s -o /dev/null "$url$2" && break; sleep 0.05; done
+  wrk -t1 -c32 -d2s "$url$2" > /dev/null
+  wrk -t1 -c32 -d"${seconds}s" "$url$2" | awk '/Requests\/sec/ {print $2}'
+  kill $pid; wait $pid 2>/dev/null || true
+}
+
+# compare <title> <baseline> <path> <variant>...: rounds of every variant in turn, ratios to the round's baseline.
+compare() {
+  local title=$1 baseline=$2 path=$3; shift 3
+  local variants=("$baseline" "$@")
+  echo "## $title"
+  echo
+  echo "GET $path, \`wrk -t1 -c32 -d${seconds}s\` after a 2 s warm-up; ratio = variant / $baseline in the same round."
+  echo
+  echo '```'
+  declare -A ratios=()
+  for ((r = 1; r <= rounds; r++)); do
+    declare -A got=()
+    line="round $r:"
+    for v in "${variants[@]}"; do got[$v]=$(rps "$v" "$path"); done
+    for v in "${variants[@]}"; do
+      ratio=$(python3 -c "print(f'{$(echo ${got[$v]})/$(echo ${got[$baseline]}):.3f}')")
+      ratios[$v]="${ratios[$v]:-} $ratio"
+      line="$line $v ${got[$v]} ($ratio)"
+    done
+    echo "$line"
+  done
+  echo '```'
+  echo
+  echo "| variant | median ratio to $baseline | rounds |"
+  echo "|---|---|---|"
+  for v in "$@"; do
+    echo "| $v | $(python3 -c "import statistics,sys; print(f'{statistics.median(map(float, sys.argv[1:])):.3f}')" ${ratios[$v]}) |${ratios[$v]} |"
+  done
+  echo
+}
+
+out=$(mktemp)
+{
+  echo "# Overhead from outside the process"
+  echo
+  echo "Command: \`benchmarks/http-overhead.sh $rounds $seconds\`, $(date -u +%Y-%m-%d), $(nproc) cores, .NET $(dotnet --version), $(wrk --version 2>&1 | head -1 | awk '{print $1, $2}'). Server and wrk share the machine's cores; the OTLP receiver is a third process."
+  echo
+  compare "Hello world" bare /plain afterward dashboard
+  compare "With OTLP export (to the same receiver process)" otel-otlp /plain afterward-otlp otel bare
+  compare "An endpoint scheduling one no-op task" task-oncompleted /task task-afterward task-taskrun
+  compare "Background-task peers, one task per request" channel /task task-afterward coravel hangfire
+} | tee "$out"
+mv "$out" benchmarks/results/http-overhead.md
