@@ -59,6 +59,21 @@ compare() {
   echo
 }
 
+# allocated <variant> <path>: bytes the server allocates per request (GC.GetTotalAllocatedBytes around a 3 s wrk run).
+allocated() {
+  local url="http://127.0.0.1:$(free_port)"
+  $bench "$1" "$url" "$receiver_url/" > /dev/null &
+  local pid=$!
+  for _ in $(seq 200); do curl -s -o /dev/null "$url$2" && break; sleep 0.05; done
+  wrk -t1 -c32 -d2s "$url$2" > /dev/null
+  local before after requests
+  before=$(curl -s "$url/allocated")
+  requests=$(wrk -t1 -c32 -d3s "$url$2" | awk '/requests in/ {print $1}')
+  after=$(curl -s "$url/allocated")
+  kill $pid; wait $pid 2>/dev/null || true
+  echo "| $1 | $2 | $(( (after - before) / requests )) |"
+}
+
 out=$(mktemp)
 {
   echo "# Overhead from outside the process"
@@ -69,5 +84,11 @@ out=$(mktemp)
   compare "With OTLP export (to the same receiver process)" otel-otlp /plain afterward-otlp otel bare
   compare "An endpoint scheduling one no-op task" task-oncompleted /task task-afterward task-taskrun
   compare "Background-task peers, one task per request" channel /task task-afterward coravel hangfire
+  echo "## Allocated in the server per request"
+  echo
+  echo "| variant | path | bytes/request |"
+  echo "|---|---|---|"
+  for v in bare afterward dashboard; do allocated $v /plain; done
+  for v in task-oncompleted task-afterward task-taskrun channel coravel; do allocated $v /task; done
 } | tee "$out"
 mv "$out" benchmarks/results/http-overhead.md

@@ -80,6 +80,7 @@ if (variant == "receiver")
 }
 
 app.MapGet("/plain", () => "ok");
+app.MapGet("/allocated", () => GC.GetTotalAllocatedBytes(precise: true).ToString(System.Globalization.CultureInfo.InvariantCulture)); // bytes so far, for B/request
 switch (variant)
 {
     case "task-afterward":

@@ -238,13 +238,13 @@ internal sealed class BackgroundTaskRunner : ITaskDispatcher, IAsyncDisposable
 
     private async Task RunBatchAsync(TaskBatch batch, WorkerSlot slot)
     {
-        AsyncServiceScope scope = _scopes.CreateAsyncScope();
+        var scope = new LazyScope(_scopes);
         slot.BeginBatch(batch.Items);
         try
         {
             while (!_abandon.IsCancellationRequested && slot.TryTakeNext(out TaskItem item, out _))
             {
-                await RunTaskAsync(item, batch, scope.ServiceProvider, slot).ConfigureAwait(false);
+                await RunTaskAsync(item, batch, scope, slot).ConfigureAwait(false);
             }
 
             if (_abandon.IsCancellationRequested)
@@ -266,8 +266,13 @@ internal sealed class BackgroundTaskRunner : ITaskDispatcher, IAsyncDisposable
     /// Disposes the list's scope, bounded by <see cref="BackgroundTaskOptions.LongTaskWarning"/>: a service whose
     /// disposal hangs is reported and left behind rather than holding the worker for ever.
     /// </summary>
-    private async Task DisposeScopeAsync(AsyncServiceScope scope, TaskBatch batch, WorkerSlot slot)
+    private async Task DisposeScopeAsync(LazyScope scope, TaskBatch batch, WorkerSlot slot)
     {
+        if (!scope.Created)
+        {
+            return;
+        }
+
         slot.BeginDisposal(batch.Items.Count == 1 ? batch.Items[0].Identity.Name : batch.Items.Count + " tasks", _time.GetTimestamp());
         try
         {
