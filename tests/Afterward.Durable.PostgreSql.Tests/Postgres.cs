@@ -74,13 +74,17 @@ internal sealed class Instance : IAsyncDisposable
 {
     private readonly Process _process;
 
-    private Instance(Process process, string log)
+    private Instance(Process process, string log, Uri url)
     {
         _process = process;
         Log = log;
+        Url = url;
     }
 
     public string Log { get; }
+
+    /// <summary>The instance's web address (it listens on a free port).</summary>
+    public Uri Url { get; }
 
     public int[] Ran => File.Exists(Log) ? [.. File.ReadAllLines(Log).Where(l => l.Length > 0).Select(int.Parse)] : [];
 
@@ -95,7 +99,7 @@ internal sealed class Instance : IAsyncDisposable
             UseShellExecute = false,
         };
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
         var output = new List<string>();
         process.OutputDataReceived += (_, e) =>
         {
@@ -106,7 +110,7 @@ internal sealed class Instance : IAsyncDisposable
 
             if (e.Data?.StartsWith("listening ", StringComparison.Ordinal) == true)
             {
-                listening.TrySetResult();
+                listening.TrySetResult(new Uri(e.Data["listening ".Length..]));
             }
         };
         process.ErrorDataReceived += (_, e) =>
@@ -120,8 +124,8 @@ internal sealed class Instance : IAsyncDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await listening.Task.WaitAsync(Postgres.Wait);
-        return new Instance(process, log);
+        Uri url = await listening.Task.WaitAsync(Postgres.Wait);
+        return new Instance(process, log, url);
     }
 
     /// <summary>SIGKILL: no shutdown code runs.</summary>

@@ -33,6 +33,7 @@ builder.Services.AddDurableTasks(durable =>
 });
 var app = builder.Build();
 app.UseAfterward();
+app.MapGet("/ping", () => "pong"); // needs no database: shows the app answering while PostgreSQL is away
 app.MapPost("/work/{n:int}", async (int n, BackgroundTasks tasks) => Results.Accepted(null, new { id = await tasks.AddDurableTaskAsync("work", n) }));
 app.Lifetime.ApplicationStarted.Register(() =>
 {
