@@ -23,7 +23,7 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
     internal const string DurableBackend = "durable";
     private const int ClaimBatch = 256;
     private const int MaxPrefetch = 512;
-    private static readonly long LocalQueueTicks = Stopwatch.Frequency / 4;
+    private static readonly long LocalQueueTicks = Stopwatch.Frequency / 10;
     private const int PurgeBatch = 1000;
     private static readonly TimeSpan StoreRetry = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan ReleaseGrace = TimeSpan.FromSeconds(5);
@@ -308,15 +308,15 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
     }
 
     /// <summary>
-    /// The local queue holds about a quarter of a second of this instance's capacity (MaxConcurrency handlers at their
+    /// The local queue holds about a tenth of a second of this instance's capacity (MaxConcurrency handlers at their
     /// measured average run time), at least 2 × MaxConcurrency and at most 512 tasks: trivial tasks are claimed hundreds
     /// at a time, while slow ones are not hoarded away from other instances. Sized by capacity, not by what this
-    /// instance happened to run, so that instances of one app take equal shares.
+    /// instance happened to run, so that instances of one app take equal shares; until a run was measured, the least.
     /// </summary>
     private void AdjustPrefetch()
     {
-        long average = Math.Max(1, Volatile.Read(ref _averageRunTicks));
-        long capacity = _options.MaxConcurrency * LocalQueueTicks / average;
+        long average = Volatile.Read(ref _averageRunTicks);
+        long capacity = average == 0 ? _minPrefetch : _options.MaxConcurrency * LocalQueueTicks / average;
         Volatile.Write(ref _prefetch, (int)Math.Clamp(capacity, _minPrefetch, Math.Max(_minPrefetch, MaxPrefetch)));
     }
 
