@@ -10,7 +10,7 @@ tasks=${2:-20000}
 source tests/postgres/cluster.sh
 postgres_start >/dev/null
 trap postgres_stop EXIT
-command -v node >/dev/null || { sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo; $sudo apt-get install -y -qq nodejs npm >/dev/null; }
+command -v node >/dev/null || { sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo; $sudo apt-get update -qq; $sudo apt-get install -y -qq nodejs npm >/dev/null; }
 (cd benchmarks/graphile-worker && npm ci --no-audit --no-fund --silent)
 dotnet build benchmarks/Afterward.DurableBench -c Release -v:q -nologo >/dev/null
 bench="dotnet benchmarks/Afterward.DurableBench/bin/Release/net10.0/Afterward.DurableBench.dll"

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
-command -v wrk >/dev/null || { sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo; $sudo apt-get install -y -qq wrk; }
+command -v wrk >/dev/null || { sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo; $sudo apt-get update -qq; $sudo apt-get install -y -qq wrk; }
 dotnet build benchmarks/Afterward.DurableBench -c Release -v:q -nologo >/dev/null
 bench="dotnet benchmarks/Afterward.DurableBench/bin/Release/net10.0/Afterward.DurableBench.dll"
 out=$(mktemp)

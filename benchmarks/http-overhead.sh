@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
 seconds=${2:-5}
-command -v wrk >/dev/null || { sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo; $sudo apt-get install -y -qq wrk >/dev/null; }
+command -v wrk >/dev/null || { sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo; $sudo apt-get update -qq; $sudo apt-get install -y -qq wrk >/dev/null; }
 dotnet build benchmarks/Afterward.HttpBench -c Release -v:q -nologo >/dev/null
 bench="dotnet benchmarks/Afterward.HttpBench/bin/Release/net10.0/Afterward.HttpBench.dll"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -17,15 +17,22 @@ $bench receiver "$receiver_url" > /dev/null &
 receiver=$!
 trap 'kill $receiver 2>/dev/null || true' EXIT
 
-# rps <variant> <path>: starts the variant, warms it up for 2 s, then measures for $seconds s.
-rps() {
-  local url="http://127.0.0.1:$(free_port)"
+# start <variant> <path>: starts the variant on a free port (sets $url and $pid), waits for it, warms it up for 2 s.
+start() {
+  url="http://127.0.0.1:$(free_port)"
   $bench "$1" "$url" "$receiver_url/" > /dev/null &
-  local pid=$!
+  pid=$!
   for _ in $(seq 200); do curl -s -o /dev/null "$url$2" && break; sleep 0.05; done
   wrk -t1 -c32 -d2s "$url$2" > /dev/null
+}
+
+stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; }
+
+# rps <variant> <path>: requests/s over $seconds s.
+rps() {
+  start "$1" "$2"
   wrk -t1 -c32 -d"${seconds}s" "$url$2" | awk '/Requests\/sec/ {print $2}'
-  kill $pid; wait $pid 2>/dev/null || true
+  stop
 }
 
 # compare <title> <baseline> <path> <variant>...: rounds of every variant in turn, ratios to the round's baseline.
@@ -61,16 +68,12 @@ compare() {
 
 # allocated <variant> <path>: bytes the server allocates per request (GC.GetTotalAllocatedBytes around a 3 s wrk run).
 allocated() {
-  local url="http://127.0.0.1:$(free_port)"
-  $bench "$1" "$url" "$receiver_url/" > /dev/null &
-  local pid=$!
-  for _ in $(seq 200); do curl -s -o /dev/null "$url$2" && break; sleep 0.05; done
-  wrk -t1 -c32 -d2s "$url$2" > /dev/null
+  start "$1" "$2"
   local before after requests
   before=$(curl -s "$url/allocated")
   requests=$(wrk -t1 -c32 -d3s "$url$2" | awk '/requests in/ {print $1}')
   after=$(curl -s "$url/allocated")
-  kill $pid; wait $pid 2>/dev/null || true
+  stop
   echo "| $1 | $2 | $(( (after - before) / requests )) |"
 }
 

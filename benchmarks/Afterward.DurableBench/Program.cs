@@ -3,6 +3,10 @@
 //   dotnet run -c Release --project benchmarks/Afterward.DurableBench -- hangfire <tasks>      the same with Hangfire.Core + Hangfire.Storage.SQLite
 //   dotnet run -c Release --project benchmarks/Afterward.DurableBench -- start-latency <n>     response → handler start, idle server, sequential requests
 //   dotnet run -c Release --project benchmarks/Afterward.DurableBench -- server durable|memory serves POST /work for an external load generator (wrk)
+//   ... -- pg <tasks> <worker processes 0|1|2> <connection string>    PostgreSQL: enqueue, then run by that many pg-worker processes
+//   ... -- pg-latency <n> <connection string>                          enqueue → start on another (idle) instance
+//   ... -- hangfire-pg <jobs> <connection string>                      Hangfire.Core + Hangfire.PostgreSql
+// (benchmarks/durable-postgres.sh runs the PostgreSQL modes; BENCH_LOG=1 keeps the PostgreSQL hosts' console logging.)
 using System.Diagnostics;
 using Afterward;
 using Hangfire;

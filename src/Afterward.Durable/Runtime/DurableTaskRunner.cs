@@ -95,8 +95,6 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
 
     public Application Application => _application;
 
-    internal int RunningCount => _running.Count;
-
     /// <summary>Creates or migrates the store's schema once; every store call waits for it.</summary>
     public Task EnsureReadyAsync() => _ready.Value;
 
