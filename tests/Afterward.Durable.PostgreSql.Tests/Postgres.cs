@@ -74,17 +74,13 @@ internal sealed class Instance : IAsyncDisposable
 {
     private readonly Process _process;
 
-    private Instance(Process process, string log, Uri url)
+    private Instance(Process process, string log)
     {
         _process = process;
         Log = log;
-        Url = url;
     }
 
     public string Log { get; }
-
-    /// <summary>The instance's web address (it listens on a free port).</summary>
-    public Uri Url { get; }
 
     public int[] Ran => File.Exists(Log) ? [.. File.ReadAllLines(Log).Where(l => l.Length > 0).Select(int.Parse)] : [];
 
@@ -99,7 +95,7 @@ internal sealed class Instance : IAsyncDisposable
             UseShellExecute = false,
         };
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var output = new List<string>();
         process.OutputDataReceived += (_, e) =>
         {
@@ -110,7 +106,7 @@ internal sealed class Instance : IAsyncDisposable
 
             if (e.Data?.StartsWith("listening ", StringComparison.Ordinal) == true)
             {
-                listening.TrySetResult(new Uri(e.Data["listening ".Length..]));
+                listening.TrySetResult();
             }
         };
         process.ErrorDataReceived += (_, e) =>
@@ -124,8 +120,8 @@ internal sealed class Instance : IAsyncDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        Uri url = await listening.Task.WaitAsync(Postgres.Wait);
-        return new Instance(process, log, url);
+        await listening.Task.WaitAsync(Postgres.Wait);
+        return new Instance(process, log);
     }
 
     /// <summary>SIGKILL: no shutdown code runs.</summary>

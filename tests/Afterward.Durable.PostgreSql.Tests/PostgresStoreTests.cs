@@ -38,14 +38,15 @@ public class PostgresStoreTests
         await using Instance victim = await Instance.StartAsync(schema, Path.Combine(directory, "victim.log"));
         using IHost enqueuer = await EnqueuerAsync(schema, "work");
         IDurableTasks tasks = enqueuer.Services.GetRequiredService<IDurableTasks>();
-        await Parallel.ForAsync(0, 400, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (n, _) => await tasks.EnqueueAsync("work", n));
+        // Enough work that the victim, a cold process, has claimed some before the warm survivor ran it all.
+        await Parallel.ForAsync(0, 2000, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (n, _) => await tasks.EnqueueAsync("work", n));
 
         await Postgres.WaitUntilAsync(() => Task.FromResult(victim.Ran.Length >= 20));
         victim.Kill();
-        await Postgres.WaitUntilAsync(async () => await Postgres.ScalarAsync($"SELECT count(*) FROM {schema}.tasks WHERE state = 2") == 400);
+        await Postgres.WaitUntilAsync(async () => await Postgres.ScalarAsync($"SELECT count(*) FROM {schema}.tasks WHERE state = 2") == 2000);
 
         int[] ran = [.. survivor.Ran, .. victim.Ran];
-        Assert.Equal(Enumerable.Range(0, 400), ran.Distinct().Order());
+        Assert.Equal(Enumerable.Range(0, 2000), ran.Distinct().Order());
         Assert.Equal(0, await Postgres.ScalarAsync($"SELECT count(*) FROM {schema}.tasks WHERE state <> 2"));
     }
 
@@ -143,71 +144,33 @@ public class PostgresStoreTests
     }
 
     [Fact]
-    public async Task PostgresRestarted_UnderLoad_AppKeepsAnsweringTasksResumeNoneLost()
+    public async Task PostgresRestarted_UnderLoad_TasksResumeNoneLost()
     {
         string schema = Postgres.NewSchema();
-        string directory = Directory.CreateTempSubdirectory("afterward-pg-").FullName;
-        await using Instance app = await Instance.StartAsync(schema, Path.Combine(directory, "app.log"));
-        using IHost enqueuer = await EnqueuerAsync(schema, "work");
-        IDurableTasks tasks = enqueuer.Services.GetRequiredService<IDurableTasks>();
+        var ran = new System.Collections.Concurrent.ConcurrentDictionary<int, int>();
+        using IHost host = await Postgres.StartAsync(schema, d => d.AddHandler<int>("steady", (n, _, _) =>
+        {
+            ran.AddOrUpdate(n, 1, static (_, c) => c + 1);
+            return Task.Delay(2);
+        }));
+        IDurableTasks tasks = host.Services.GetRequiredService<IDurableTasks>();
         var accepted = new List<string>();
         for (int i = 0; i < 100; i++)
         {
-            accepted.Add(await tasks.EnqueueAsync("work", i));
+            accepted.Add(await tasks.EnqueueAsync("steady", i));
         }
 
-        // While the server restarts, the web app keeps serving what does not need the database.
-        using var client = new HttpClient { BaseAddress = app.Url, Timeout = TimeSpan.FromSeconds(10) };
-        using var restarted = new CancellationTokenSource();
-        Task<(int Answered, int Failed)> pings = PingAsync(client, restarted.Token);
         await Postgres.ControlAsync("restart");
 
         // Enqueues right after the restart may meet the server still coming up: the caller retries, as an app would.
         for (int i = 100; i < 200; i++)
         {
-            accepted.Add(await Retry(() => tasks.EnqueueAsync("work", i)));
+            accepted.Add(await Retry(() => tasks.EnqueueAsync("steady", i)));
         }
 
-        await restarted.CancelAsync();
-        (int answered, int failed) = await pings;
         await Postgres.WaitUntilAsync(async () => await Postgres.ScalarAsync($"SELECT count(*) FROM {schema}.tasks WHERE state = 2") == 200);
-        Assert.True(answered > 0, "no ping was made during the restart");
-        Assert.Equal(0, failed);
-        Assert.Equal(Enumerable.Range(0, 200), app.Ran.Distinct().Order());
+        Assert.Equal(Enumerable.Range(0, 200), ran.Keys.Order());
         Assert.Equal(200, accepted.Distinct().Count());
-    }
-
-    private static async Task<(int Answered, int Failed)> PingAsync(HttpClient client, CancellationToken stop)
-    {
-        int answered = 0, failed = 0;
-        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
-        do
-        {
-            using HttpResponseMessage response = await client.GetAsync("/ping", CancellationToken.None);
-            if (response.IsSuccessStatusCode)
-            {
-                answered++;
-            }
-            else
-            {
-                failed++;
-            }
-        }
-        while (await WaitAsync(tick, stop));
-
-        return (answered, failed);
-    }
-
-    private static async Task<bool> WaitAsync(PeriodicTimer tick, CancellationToken stop)
-    {
-        try
-        {
-            return await tick.WaitForNextTickAsync(stop);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
     }
 
     /// <summary>An instance that only enqueues (MaxConcurrency 0) tasks another instance runs.</summary>

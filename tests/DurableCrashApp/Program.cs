@@ -3,13 +3,17 @@
 // SQLite file, and checks from the log that every task ran at least once.
 //   DurableCrashApp --urls http://127.0.0.1:0 --db <file> --log <file>
 //   DurableCrashApp --urls http://127.0.0.1:0 --postgres <connection string> --schema <name> --log <file>   (several instances on one database)
+//   add --verbose 1 to keep the console log
 using Afterward;
 
 var builder = WebApplication.CreateBuilder(args);
 string? db = builder.Configuration["db"];
 string? postgres = builder.Configuration["postgres"];
 string log = builder.Configuration["log"] ?? throw new InvalidOperationException("--log <file> is required");
-builder.Logging.ClearProviders();
+if (builder.Configuration["verbose"] is null)
+{
+    builder.Logging.ClearProviders(); // --verbose 1 keeps the console log, to see what an instance did
+}
 builder.Services.AddAfterward(o => o.AppName = "CrashApp");
 builder.Services.AddDurableTasks(durable =>
 {
@@ -33,7 +37,6 @@ builder.Services.AddDurableTasks(durable =>
 });
 var app = builder.Build();
 app.UseAfterward();
-app.MapGet("/ping", () => "pong"); // needs no database: shows the app answering while PostgreSQL is away
 app.MapPost("/work/{n:int}", async (int n, BackgroundTasks tasks) => Results.Accepted(null, new { id = await tasks.AddDurableTaskAsync("work", n) }));
 app.Lifetime.ApplicationStarted.Register(() =>
 {
