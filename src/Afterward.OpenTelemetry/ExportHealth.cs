@@ -24,7 +24,8 @@ internal sealed class ExportHealth(string signal, Uri endpoint, Func<long> lostS
 
     public void Exception(Exception exception) => Reason(exception.GetType().Name + ": " + exception.Message);
 
-    public void Failed()
+    /// <summary>Called after a failed export has been counted; <paramref name="lost"/> is what that export lost.</summary>
+    public void Failed(long lost)
     {
         string? reason = Volatile.Read(ref _reason);
         if (reason is null)
@@ -42,7 +43,8 @@ internal sealed class ExportHealth(string signal, Uri endpoint, Func<long> lostS
             }
 
             _failing = true;
-            _lostAtOutageStart = lostSoFar();
+            // The outage began with this failure, whose loss is already in the running total.
+            _lostAtOutageStart = lostSoFar() - lost;
         }
 
         ExportLog.ExportFailing(logger, signal, endpoint, reason);

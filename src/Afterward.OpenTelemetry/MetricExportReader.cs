@@ -27,7 +27,7 @@ internal sealed class MetricExportReader(BaseExporter<Metric> exporter, OtlpSett
         }
         else
         {
-            health.Failed();
+            health.Failed(lost: 1);
         }
 
         return exported;

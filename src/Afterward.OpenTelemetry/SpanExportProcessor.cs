@@ -205,7 +205,7 @@ internal sealed class SpanExportProcessor : BaseExportProcessor<Activity>
         {
             _status.SpansLost(count);
             _status.SpanExportFailed();
-            _health.Failed();
+            _health.Failed(count);
         }
 
         Handled(count);
