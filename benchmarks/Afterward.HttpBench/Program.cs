@@ -79,6 +79,12 @@ if (variant == "receiver")
     app.MapPost("/v1/metrics", () => Results.Bytes([], "application/x-protobuf"));
 }
 
+AllocationSampler? sampler = Environment.GetEnvironmentVariable("HTTPBENCH_ALLOCATIONS") == "1" ? new AllocationSampler() : null;
+if (sampler is not null)
+{
+    app.MapGet("/allocations", () => sampler.Report());
+}
+
 app.MapGet("/plain", () => "ok");
 app.MapGet("/allocated", () => GC.GetTotalAllocatedBytes(precise: true).ToString(System.Globalization.CultureInfo.InvariantCulture)); // bytes so far, for B/request
 switch (variant)
@@ -156,4 +162,33 @@ public static class NoOp
     public static void Run()
     {
     }
+}
+
+/// <summary>
+/// With <c>HTTPBENCH_ALLOCATIONS=1</c>: samples the runtime's allocation ticks (one per ~100 KB allocated) by type,
+/// served as text at <c>GET /allocations</c>, to see where a variant's bytes per request go.
+/// </summary>
+internal sealed class AllocationSampler : System.Diagnostics.Tracing.EventListener
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _bytes = new();
+
+    protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource source)
+    {
+        if (source.Name == "Microsoft-Windows-DotNETRuntime")
+        {
+            EnableEvents(source, System.Diagnostics.Tracing.EventLevel.Verbose, (System.Diagnostics.Tracing.EventKeywords)0x1);
+        }
+    }
+
+    protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs e)
+    {
+        if (e.EventName is "GCAllocationTick_V4" or "GCAllocationTick_V3" && e.Payload is { } payload)
+        {
+            int name = e.PayloadNames!.IndexOf("TypeName");
+            int amount = e.PayloadNames.IndexOf("AllocationAmount64");
+            _bytes.AddOrUpdate((string)payload[name]!, Convert.ToInt64(payload[amount], System.Globalization.CultureInfo.InvariantCulture), (_, v) => v + Convert.ToInt64(payload[amount], System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
+    public string Report() => string.Join('\n', _bytes.OrderByDescending(p => p.Value).Take(40).Select(p => $"{p.Value,12} {p.Key}"));
 }

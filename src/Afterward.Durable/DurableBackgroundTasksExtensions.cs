@@ -25,21 +25,28 @@ public static class DurableBackgroundTasksExtensions
         DurableTasksService durable = backgroundTasks.Services.GetService<DurableTasksService>()
             ?? throw new InvalidOperationException("AddDurableTaskAsync needs builder.Services.AddDurableTasks(durable => ...) first.");
         Transaction? request = AgentContext.Transaction;
-        if (request is not { Kind: TransactionKind.Web, PendingTasks: { } pending } || options?.Transaction is not null)
+        if (request is not { Kind: TransactionKind.Web, AcceptsTasks: true } || options?.Transaction is not null)
         {
             return await durable.EnqueueAsync(name, payload, options, cancellationToken).ConfigureAwait(false);
         }
 
         string id = await durable.EnqueueHeldAsync(name, payload, options, cancellationToken).ConfigureAwait(false);
         DurableTaskRunner runner = backgroundTasks.Services.GetRequiredService<DurableTaskRunner>();
+        var item = new BackendTask(runner, name, "DurableTask", id);
+        bool added;
         try
         {
-            pending.Add(new TaskItem(runner, name, "DurableTask", id));
+            added = request.AddTask(item);
         }
         catch (InvalidOperationException)
         {
+            added = false;
+        }
+
+        if (!added)
+        {
             // The response already completed: nothing will release it, so release it now.
-            await runner.DispatchAsync(new TaskBatch([new TaskItem(runner, name, "DurableTask", id)], default, string.Empty, 0)).ConfigureAwait(false);
+            await runner.DispatchAsync(new TaskBatch([item], default, string.Empty)).ConfigureAwait(false);
         }
 
         return id;

@@ -122,15 +122,15 @@ internal sealed class AfterwardMiddleware(RequestDelegate next, Application appl
             {
                 Activity? activity = context.Features.Get<IHttpActivityFeature>()?.Activity;
                 string traceId = activity?.TraceId.ToHexString() ?? context.TraceIdentifier;
-                var handOff = new TaskHandOff(runner, tasks, activity?.Context ?? default, traceId, application.Time);
+                var batch = new TaskBatch(tasks, activity?.Context ?? default, traceId, runner);
                 if (failed)
                 {
-                    handOff.Skip(transaction.MetricName);
+                    batch.Skip(transaction.MetricName);
                 }
                 else
                 {
                     // Runs in Response.OnCompleted: only queues the tasks (waiting only if the queue is full), never runs them.
-                    context.Response.OnCompleted(static state => ((TaskHandOff)state).DispatchAsync(), handOff);
+                    context.Response.OnCompleted(static state => ((TaskBatch)state).DispatchAsync(), batch);
                 }
             }
         }

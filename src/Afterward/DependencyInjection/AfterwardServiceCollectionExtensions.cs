@@ -34,7 +34,7 @@ public static class AfterwardServiceCollectionExtensions
             services.TryAddSingleton<IAfterwardAgent>(static sp => new AfterwardAgentService(sp.GetRequiredService<Application>()));
             services.TryAddSingleton(static sp => new BackgroundTaskRunner(sp.GetRequiredService<Application>(), sp.GetRequiredService<IServiceScopeFactory>()));
             services.AddSingleton<ITaskDispatcher>(static sp => sp.GetRequiredService<BackgroundTaskRunner>());
-            services.TryAddScoped<BackgroundTasks>();
+            services.TryAddSingleton<BackgroundTasks>(); // stateless: a scoped one cost every request that takes it a DI cache entry
             services.TryAddSingleton<AfterwardHostedService>();
             services.AddSingleton<IHostedService>(static sp => sp.GetRequiredService<AfterwardHostedService>());
         }

@@ -110,12 +110,13 @@ internal sealed class BackgroundTaskRunner : ITaskDispatcher, IAsyncDisposable
     public ValueTask DispatchAsync(TaskBatch batch)
     {
         Counters.AddQueued(batch.Items.Count);
+        batch.EnqueuedTimestamp = _time.GetTimestamp();
         return _queue.Writer.TryWrite(batch) ? default : EnqueueSlowAsync(batch);
     }
 
     /// <summary>Queues a request's tasks (the middleware's hand-off after the response).</summary>
     public ValueTask EnqueueAsync(List<TaskItem> items, ActivityContext link, string traceId) =>
-        DispatchAsync(new TaskBatch(items, link, traceId, _time.GetTimestamp()));
+        DispatchAsync(new TaskBatch(items, link, traceId));
 
     /// <summary>Records tasks that will not run because their handler failed.</summary>
     public void Skip(TaskBatch batch, string transactionName) => _accounting.Skipped(batch.Items, transactionName);
@@ -366,7 +367,7 @@ internal sealed class BackgroundTaskRunner : ITaskDispatcher, IAsyncDisposable
         {
             if (item.Backend is { } backend)
             {
-                _ = backend.DispatchAsync(new TaskBatch([item], batch.Link, batch.TraceId, _time.GetTimestamp()));
+                _ = backend.DispatchAsync(new TaskBatch([item], batch.Link, batch.TraceId));
             }
             else
             {

@@ -20,8 +20,11 @@ public sealed class BackgroundTasks
 {
     private readonly IServiceProvider _services;
 
-    /// <summary>Created by DI, one per request scope.</summary>
-    /// <param name="services">The request's services, used to check that a task's services are registered.</param>
+    /// <summary>
+    /// Created by DI, once per host: it holds no state of its own (the tasks go to the current request's
+    /// transaction), so taking it in a handler costs the request nothing.
+    /// </summary>
+    /// <param name="services">The services, used to check that a task's services are registered.</param>
     public BackgroundTasks(IServiceProvider services)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -36,11 +39,11 @@ public sealed class BackgroundTasks
     public ScheduledTask AddTask(Action task)
     {
         ArgumentNullException.ThrowIfNull(task);
-        return Add(task, (_, _) =>
+        return Add(new DelegateTask<object?>(task, null, static (d, _, _, _) =>
         {
-            task();
+            ((Action)d)();
             return default;
-        });
+        }));
     }
 
     /// <summary>Runs an async method after the response with 0 captured argument(s); it is awaited, not fire-and-forget.</summary>
@@ -52,7 +55,7 @@ public sealed class BackgroundTasks
     public ScheduledTask AddTask(Func<Task> task)
     {
         ArgumentNullException.ThrowIfNull(task);
-        return Add(task, (_, _) => new ValueTask(task()));
+        return Add(new DelegateTask<object?>(task, null, static (d, _, _, _) => new ValueTask(((Func<Task>)d)())));
     }
 
     /// <summary>Runs a ValueTask-returning method after the response with 0 captured argument(s).</summary>
@@ -63,7 +66,7 @@ public sealed class BackgroundTasks
     public ScheduledTask AddTask(Func<ValueTask> task)
     {
         ArgumentNullException.ThrowIfNull(task);
-        return Add(task, (_, _) => task());
+        return Add(new DelegateTask<object?>(task, null, static (d, _, _, _) => ((Func<ValueTask>)d)()));
     }
 
     /// <summary>
@@ -78,7 +81,7 @@ public sealed class BackgroundTasks
     public ScheduledTask AddTask(Func<CancellationToken, Task> task)
     {
         ArgumentNullException.ThrowIfNull(task);
-        return Add(task, (_, cancellationToken) => new ValueTask(task(cancellationToken)));
+        return Add(new DelegateTask<object?>(task, null, static (d, _, _, cancellationToken) => new ValueTask(((Func<CancellationToken, Task>)d)(cancellationToken))));
     }
 
     /// <summary>Runs a synchronous method after the response with 1 captured argument(s).</summary>
@@ -90,11 +93,11 @@ public sealed class BackgroundTasks
     public ScheduledTask AddTask<T1>(Action<T1> task, T1 arg1)
     {
         ArgumentNullException.ThrowIfNull(task);
-        return Add(task, (_, _) =>
+        return Add(new DelegateTask<T1>(task, arg1, static (d, s, _, _) =>
         {
-            task(arg1);
+            ((Action<T1>)d)(s);
             return default;
-        });
+        }));
     }
 
     /// <summary>Runs an async method after the response with 1 captured argument(s); it is awaited, not fire-and-forget.</summary>
@@ -107,7 +110,7 @@ public sealed class BackgroundTasks
     public ScheduledTask AddTask<T1>(Func<T1, Task> task, T1 arg1)
     {
         ArgumentNullException.ThrowIfNull(task);
-        return Add(task, (_, _) => new ValueTask(task(arg1)));
+        return Add(new DelegateTask<T1>(task, arg1, static (d, s, _, _) => new ValueTask(((Func<T1, Task>)d)(s))));
     }
 
     /// <summary>Runs a ValueTask-returning method after the response with 1 captured argument(s).</summary>
@@ -119,7 +122,7 @@ public sealed class BackgroundTasks
     public ScheduledTask AddTask<T1>(Func<T1, ValueTask> task, T1 arg1)
     {
         ArgumentNullException.ThrowIfNull(task);
-        return Add(task, (_, _) => task(arg1));
+        return Add(new DelegateTask<T1>(task, arg1, static (d, s, _, _) => ((Func<T1, ValueTask>)d)(s)));
     }
 
     /// <summary>
@@ -135,7 +138,7 @@ public sealed class BackgroundTasks
     public ScheduledTask AddTask<T1>(Func<T1, CancellationToken, Task> task, T1 arg1)
     {
         ArgumentNullException.ThrowIfNull(task);
-        return Add(task, (_, cancellationToken) => new ValueTask(task(arg1, cancellationToken)));
+        return Add(new DelegateTask<T1>(task, arg1, static (d, s, _, cancellationToken) => new ValueTask(((Func<T1, CancellationToken, Task>)d)(s, cancellationToken))));
     }
 
     /// <summary>Runs a synchronous method after the response with 2 captured argument(s).</summary>
@@ -148,11 +151,11 @@ public sealed class BackgroundTasks
     public ScheduledTask AddTask<T1, T2>(Action<T1, T2> task, T1 arg1, T2 arg2)
     {
         ArgumentNullException.ThrowIfNull(task);
-        return Add(task, (_, _) =>
+        return Add(new DelegateTask<(T1, T2)>(task, (arg1, arg2), static (d, s, _, _) =>
         {
-            task(arg1, arg2);
+            ((Action<T1, T2>)d)(s.Item1, s.Item2);
             return default;
-        });
+        }));
     }
 
     /// <summary>Runs an async method after the response with 2 captured argument(s); it is awaited, not fire-and-forget.</summary>
@@ -166,7 +169,7 @@ public sealed class BackgroundTasks
     public ScheduledTask AddTask<T1, T2>(Func<T1, T2, Task> task, T1 arg1, T2 arg2)
     {
         ArgumentNullException.ThrowIfNull(task);
-        return Add(task, (_, _) => new ValueTask(task(arg1, arg2)));
+        return Add(new DelegateTask<(T1, T2)>(task, (arg1, arg2), static (d, s, _, _) => new ValueTask(((Func<T1, T2, Task>)d)(s.Item1, s.Item2))));
     }
 
     /// <summary>Runs a ValueTask-returning method after the response with 2 captured argument(s).</summary>
@@ -179,7 +182,7 @@ public sealed class BackgroundTasks
     public ScheduledTask AddTask<T1, T2>(Func<T1, T2, ValueTask> task, T1 arg1, T2 arg2)
     {
         ArgumentNullException.ThrowIfNull(task);
-        return Add(task, (_, _) => task(arg1, arg2));
+        return Add(new DelegateTask<(T1, T2)>(task, (arg1, arg2), static (d, s, _, _) => ((Func<T1, T2, ValueTask>)d)(s.Item1, s.Item2)));
     }
 
     /// <summary>
@@ -196,7 +199,7 @@ public sealed class BackgroundTasks
     public ScheduledTask AddTask<T1, T2>(Func<T1, T2, CancellationToken, Task> task, T1 arg1, T2 arg2)
     {
         ArgumentNullException.ThrowIfNull(task);
-        return Add(task, (_, cancellationToken) => new ValueTask(task(arg1, arg2, cancellationToken)));
+        return Add(new DelegateTask<(T1, T2)>(task, (arg1, arg2), static (d, s, _, cancellationToken) => new ValueTask(((Func<T1, T2, CancellationToken, Task>)d)(s.Item1, s.Item2, cancellationToken))));
     }
 
     /// <summary>Runs a synchronous method after the response with 3 captured argument(s).</summary>
@@ -210,11 +213,11 @@ public sealed class BackgroundTasks
     public ScheduledTask AddTask<T1, T2, T3>(Action<T1, T2, T3> task, T1 arg1, T2 arg2, T3 arg3)
     {
         ArgumentNullException.ThrowIfNull(task);
-        return Add(task, (_, _) =>
+        return Add(new DelegateTask<(T1, T2, T3)>(task, (arg1, arg2, arg3), static (d, s, _, _) =>
         {
-            task(arg1, arg2, arg3);
+            ((Action<T1, T2, T3>)d)(s.Item1, s.Item2, s.Item3);
             return default;
-        });
+        }));
     }
 
     /// <summary>Runs an async method after the response with 3 captured argument(s); it is awaited, not fire-and-forget.</summary>
@@ -229,7 +232,7 @@ public sealed class BackgroundTasks
     public ScheduledTask AddTask<T1, T2, T3>(Func<T1, T2, T3, Task> task, T1 arg1, T2 arg2, T3 arg3)
     {
         ArgumentNullException.ThrowIfNull(task);
-        return Add(task, (_, _) => new ValueTask(task(arg1, arg2, arg3)));
+        return Add(new DelegateTask<(T1, T2, T3)>(task, (arg1, arg2, arg3), static (d, s, _, _) => new ValueTask(((Func<T1, T2, T3, Task>)d)(s.Item1, s.Item2, s.Item3))));
     }
 
     /// <summary>Runs a ValueTask-returning method after the response with 3 captured argument(s).</summary>
@@ -243,7 +246,7 @@ public sealed class BackgroundTasks
     public ScheduledTask AddTask<T1, T2, T3>(Func<T1, T2, T3, ValueTask> task, T1 arg1, T2 arg2, T3 arg3)
     {
         ArgumentNullException.ThrowIfNull(task);
-        return Add(task, (_, _) => task(arg1, arg2, arg3));
+        return Add(new DelegateTask<(T1, T2, T3)>(task, (arg1, arg2, arg3), static (d, s, _, _) => ((Func<T1, T2, T3, ValueTask>)d)(s.Item1, s.Item2, s.Item3)));
     }
 
     /// <summary>
@@ -261,7 +264,7 @@ public sealed class BackgroundTasks
     public ScheduledTask AddTask<T1, T2, T3>(Func<T1, T2, T3, CancellationToken, Task> task, T1 arg1, T2 arg2, T3 arg3)
     {
         ArgumentNullException.ThrowIfNull(task);
-        return Add(task, (_, cancellationToken) => new ValueTask(task(arg1, arg2, arg3, cancellationToken)));
+        return Add(new DelegateTask<(T1, T2, T3)>(task, (arg1, arg2, arg3), static (d, s, _, cancellationToken) => new ValueTask(((Func<T1, T2, T3, CancellationToken, Task>)d)(s.Item1, s.Item2, s.Item3, cancellationToken))));
     }
 
     /// <summary>Runs a synchronous method after the response with 4 captured argument(s).</summary>
@@ -276,11 +279,11 @@ public sealed class BackgroundTasks
     public ScheduledTask AddTask<T1, T2, T3, T4>(Action<T1, T2, T3, T4> task, T1 arg1, T2 arg2, T3 arg3, T4 arg4)
     {
         ArgumentNullException.ThrowIfNull(task);
-        return Add(task, (_, _) =>
+        return Add(new DelegateTask<(T1, T2, T3, T4)>(task, (arg1, arg2, arg3, arg4), static (d, s, _, _) =>
         {
-            task(arg1, arg2, arg3, arg4);
+            ((Action<T1, T2, T3, T4>)d)(s.Item1, s.Item2, s.Item3, s.Item4);
             return default;
-        });
+        }));
     }
 
     /// <summary>Runs an async method after the response with 4 captured argument(s); it is awaited, not fire-and-forget.</summary>
@@ -296,7 +299,7 @@ public sealed class BackgroundTasks
     public ScheduledTask AddTask<T1, T2, T3, T4>(Func<T1, T2, T3, T4, Task> task, T1 arg1, T2 arg2, T3 arg3, T4 arg4)
     {
         ArgumentNullException.ThrowIfNull(task);
-        return Add(task, (_, _) => new ValueTask(task(arg1, arg2, arg3, arg4)));
+        return Add(new DelegateTask<(T1, T2, T3, T4)>(task, (arg1, arg2, arg3, arg4), static (d, s, _, _) => new ValueTask(((Func<T1, T2, T3, T4, Task>)d)(s.Item1, s.Item2, s.Item3, s.Item4))));
     }
 
     /// <summary>Runs a ValueTask-returning method after the response with 4 captured argument(s).</summary>
@@ -311,7 +314,7 @@ public sealed class BackgroundTasks
     public ScheduledTask AddTask<T1, T2, T3, T4>(Func<T1, T2, T3, T4, ValueTask> task, T1 arg1, T2 arg2, T3 arg3, T4 arg4)
     {
         ArgumentNullException.ThrowIfNull(task);
-        return Add(task, (_, _) => task(arg1, arg2, arg3, arg4));
+        return Add(new DelegateTask<(T1, T2, T3, T4)>(task, (arg1, arg2, arg3, arg4), static (d, s, _, _) => ((Func<T1, T2, T3, T4, ValueTask>)d)(s.Item1, s.Item2, s.Item3, s.Item4)));
     }
 
     /// <summary>
@@ -330,7 +333,7 @@ public sealed class BackgroundTasks
     public ScheduledTask AddTask<T1, T2, T3, T4>(Func<T1, T2, T3, T4, CancellationToken, Task> task, T1 arg1, T2 arg2, T3 arg3, T4 arg4)
     {
         ArgumentNullException.ThrowIfNull(task);
-        return Add(task, (_, cancellationToken) => new ValueTask(task(arg1, arg2, arg3, arg4, cancellationToken)));
+        return Add(new DelegateTask<(T1, T2, T3, T4)>(task, (arg1, arg2, arg3, arg4), static (d, s, _, cancellationToken) => new ValueTask(((Func<T1, T2, T3, T4, CancellationToken, Task>)d)(s.Item1, s.Item2, s.Item3, s.Item4, cancellationToken))));
     }
 
     /// <summary>
@@ -347,11 +350,11 @@ public sealed class BackgroundTasks
     {
         ArgumentNullException.ThrowIfNull(task);
         RequireService(typeof(TService));
-        return Add(task, (services, _) =>
+        return Add(new DelegateTask<object?>(task, null, static (d, _, services, _) =>
         {
-            task(services.GetRequiredService<TService>());
+            ((Action<TService>)d)(services.GetRequiredService<TService>());
             return default;
-        });
+        }));
     }
 
     /// <summary>
@@ -369,7 +372,7 @@ public sealed class BackgroundTasks
     {
         ArgumentNullException.ThrowIfNull(task);
         RequireService(typeof(TService));
-        return Add(task, (services, _) => new ValueTask(task(services.GetRequiredService<TService>())));
+        return Add(new DelegateTask<object?>(task, null, static (d, _, services, _) => new ValueTask(((Func<TService, Task>)d)(services.GetRequiredService<TService>()))));
     }
 
     /// <summary>
@@ -387,7 +390,7 @@ public sealed class BackgroundTasks
     {
         ArgumentNullException.ThrowIfNull(task);
         RequireService(typeof(TService));
-        return Add(task, (services, cancellationToken) => new ValueTask(task(services.GetRequiredService<TService>(), cancellationToken)));
+        return Add(new DelegateTask<object?>(task, null, static (d, _, services, cancellationToken) => new ValueTask(((Func<TService, CancellationToken, Task>)d)(services.GetRequiredService<TService>(), cancellationToken))));
     }
 
     /// <summary>
@@ -408,7 +411,7 @@ public sealed class BackgroundTasks
         ArgumentNullException.ThrowIfNull(task);
         RequireService(typeof(TService1));
         RequireService(typeof(TService2));
-        return Add(task, (services, _) => new ValueTask(task(services.GetRequiredService<TService1>(), services.GetRequiredService<TService2>())));
+        return Add(new DelegateTask<object?>(task, null, static (d, _, services, _) => new ValueTask(((Func<TService1, TService2, Task>)d)(services.GetRequiredService<TService1>(), services.GetRequiredService<TService2>()))));
     }
 
     /// <summary>
@@ -429,22 +432,24 @@ public sealed class BackgroundTasks
         ArgumentNullException.ThrowIfNull(task);
         RequireService(typeof(TService1));
         RequireService(typeof(TService2));
-        return Add(task, (services, cancellationToken) => new ValueTask(task(services.GetRequiredService<TService1>(), services.GetRequiredService<TService2>(), cancellationToken)));
+        return Add(new DelegateTask<object?>(task, null, static (d, _, services, cancellationToken) => new ValueTask(((Func<TService1, TService2, CancellationToken, Task>)d)(services.GetRequiredService<TService1>(), services.GetRequiredService<TService2>(), cancellationToken))));
     }
 
-    /// <summary>The request's services (for extensions such as durable tasks).</summary>
+    /// <summary>The services it was created with (for extensions such as durable tasks).</summary>
     internal IServiceProvider Services => _services;
 
-    private static ScheduledTask Add(Delegate callable, Func<IServiceProvider, CancellationToken, ValueTask> invoke)
+    private static ScheduledTask Add(TaskItem item)
     {
-        PendingTasks pending = AgentContext.Frame?.Transaction.PendingTasks
-            ?? throw new InvalidOperationException(
+        Transaction? transaction = AgentContext.Frame?.Transaction;
+        if (transaction is null || !transaction.AddTask(item))
+        {
+            throw new InvalidOperationException(
                 "BackgroundTasks.AddTask can only be called while a request is being handled by app.UseAfterward() " +
                 "(before its response completes) or by a running background task (follow-ups). Add app.UseAfterward() to " +
                 "the pipeline; elsewhere (a worker, a timer) run the work directly, inside Agent.BackgroundTask(...) to monitor it.");
-        var item = new TaskItem(callable, invoke);
-        pending.Add(item);
-        return new ScheduledTask(item);
+        }
+
+        return item;
     }
 
     private void RequireService(Type serviceType)

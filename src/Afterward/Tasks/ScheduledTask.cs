@@ -6,19 +6,52 @@ namespace Afterward;
 /// A task added with <see cref="BackgroundTasks"/>: set its name, retries or timeout before the response completes.
 /// Unset values come from <see cref="BackgroundTaskOptions"/>.
 /// </summary>
-public sealed class ScheduledTask
+/// <remarks>Only the library creates it (the task itself derives from it, so that adding a task is one allocation).</remarks>
+public class ScheduledTask
 {
-    private readonly TaskItem _item;
+    private Settings? _settings;
 
-    internal ScheduledTask(TaskItem item) => _item = item;
+    private protected ScheduledTask()
+    {
+    }
+
+    internal string? Name
+    {
+        get => _settings?.Name;
+        set => Set().Name = value;
+    }
+
+    internal string? Group
+    {
+        get => _settings?.Group;
+        set => Set().Group = value;
+    }
+
+    internal int? MaxRetries
+    {
+        get => _settings?.MaxRetries;
+        set => Set().MaxRetries = value;
+    }
+
+    internal TimeSpan? RetryDelay
+    {
+        get => _settings?.RetryDelay;
+        set => Set().RetryDelay = value;
+    }
+
+    internal TimeSpan? Timeout
+    {
+        get => _settings?.Timeout;
+        set => Set().Timeout = value;
+    }
 
     /// <summary>The transaction name and group of this task (default: the method's readable name, group <c>Function</c>).</summary>
     /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
     public ScheduledTask WithName(string name, string? group = null)
     {
         ArgumentNullException.ThrowIfNull(name);
-        _item.Name = name;
-        _item.Group = group;
+        Name = name;
+        Group = group;
         return this;
     }
 
@@ -35,8 +68,8 @@ public sealed class ScheduledTask
             throw new ArgumentOutOfRangeException(nameof(delay), d, "The retry delay must be in (0, 1 hour].");
         }
 
-        _item.MaxRetries = maxRetries;
-        _item.RetryDelay = delay;
+        MaxRetries = maxRetries;
+        RetryDelay = delay;
         return this;
     }
 
@@ -49,7 +82,19 @@ public sealed class ScheduledTask
             throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be in (0, 1 day].");
         }
 
-        _item.Timeout = timeout;
+        Timeout = timeout;
         return this;
+    }
+
+    private Settings Set() => _settings ??= new Settings();
+
+    /// <summary>What the With* methods set; most tasks set nothing and carry no settings object.</summary>
+    private sealed class Settings
+    {
+        public string? Name;
+        public string? Group;
+        public int? MaxRetries;
+        public TimeSpan? RetryDelay;
+        public TimeSpan? Timeout;
     }
 }

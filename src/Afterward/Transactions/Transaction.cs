@@ -101,18 +101,59 @@ public sealed class Transaction : IFrame
 
     internal long StartTimestamp => _startTimestamp;
 
-    /// <summary>Where the handler adds tasks, created on first use; null when this transaction takes none.</summary>
-    internal Tasks.PendingTasks? PendingTasks => _acceptsTasks ? LazyInitializer.EnsureInitialized(ref _pendingTasks) : null;
+    /// <summary>True while the request's handler (or a running task) may add background tasks.</summary>
+    internal bool AcceptsTasks => Volatile.Read(ref _tasksState) == TasksOpen;
 
     /// <summary>Lets the request's handler add background tasks (set by the ASP.NET Core middleware).</summary>
-    internal void AcceptTasks() => _acceptsTasks = true;
+    internal void AcceptTasks() => _tasksState = TasksOpen;
+
+    /// <summary>
+    /// Adds a task to run after the response; false when this transaction takes no tasks. The list is made for one
+    /// task (most requests add one), so the first task costs its list 64 B.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The response already completed.</exception>
+    internal bool AddTask(Tasks.TaskItem item)
+    {
+        lock (Gate)
+        {
+            if (_tasksState == TasksClosed)
+            {
+                throw new InvalidOperationException(
+                    "BackgroundTasks.AddTask was called after the request's response completed; the task would never run. " +
+                    "Add tasks before the handler returns.");
+            }
+
+            if (_tasksState != TasksOpen)
+            {
+                return false;
+            }
+
+            (_tasks ??= new List<Tasks.TaskItem>(1)).Add(item);
+            return true;
+        }
+    }
 
     /// <summary>Closes the task list and returns what was added; most requests add nothing and allocate nothing.</summary>
-    internal List<Tasks.TaskItem>? TakeTasks() =>
-        _acceptsTasks ? (Interlocked.CompareExchange(ref _pendingTasks, Tasks.PendingTasks.Closed, null) ?? Tasks.PendingTasks.Closed).Close() : null;
+    internal List<Tasks.TaskItem>? TakeTasks()
+    {
+        if (Volatile.Read(ref _tasksState) != TasksOpen)
+        {
+            return null;
+        }
 
-    private bool _acceptsTasks;
-    private Tasks.PendingTasks? _pendingTasks;
+        lock (Gate)
+        {
+            _tasksState = TasksClosed;
+            List<Tasks.TaskItem>? tasks = _tasks;
+            _tasks = null;
+            return tasks;
+        }
+    }
+
+    private const int TasksOpen = 1;
+    private const int TasksClosed = 2;
+    private int _tasksState;
+    private List<Tasks.TaskItem>? _tasks;
 
     /// <summary>Sets name and group unless a name of a higher priority was already set.</summary>
     internal bool SetName(string? name, string? group, NamePriority priority)

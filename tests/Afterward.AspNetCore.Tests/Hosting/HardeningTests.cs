@@ -93,6 +93,8 @@ public class HardeningTests
         await ran.Task.WaitAsync(Wait);
         await host.StopAsync();
 
+        // The handler returned the ScheduledTask: it serializes as an empty object, whatever carries it inside.
+        Assert.Equal("{}", await task.Content.ReadAsStringAsync());
         MetricsSnapshot snapshot = host.Snapshot();
         Assert.Equal(30, snapshot.Get("WebTransaction/Route/_OTHER /{*path:nonfile}")?.CallCount);
         Assert.DoesNotContain(snapshot.MetricNames, n => n.Contains(" M1", StringComparison.Ordinal));

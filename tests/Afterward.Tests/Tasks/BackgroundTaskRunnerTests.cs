@@ -217,7 +217,7 @@ public sealed class BackgroundTaskRunnerTests : IAsyncDisposable
 
     private static TaskItem Item(Action<IServiceProvider> body, string? name = null)
     {
-        var item = new TaskItem(body, (services, _) =>
+        TaskItem item = TaskItem.FromInvoker(body, (services, _) =>
         {
             body(services);
             return default;
@@ -226,8 +226,12 @@ public sealed class BackgroundTaskRunnerTests : IAsyncDisposable
         return item;
     }
 
-    private static TaskItem ItemAsync(Func<IServiceProvider, CancellationToken, Task> body, string name) =>
-        new(body, (services, token) => new ValueTask(body(services, token))) { Name = name };
+    private static TaskItem ItemAsync(Func<IServiceProvider, CancellationToken, Task> body, string name)
+    {
+        TaskItem item = TaskItem.FromInvoker(body, (services, token) => new ValueTask(body(services, token)));
+        item.Name = name;
+        return item;
+    }
 
     private static async Task WaitUntilAsync(Func<bool> condition)
     {

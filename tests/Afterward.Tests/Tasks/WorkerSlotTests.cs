@@ -67,5 +67,10 @@ public class WorkerSlotTests
         Assert.Null(again);
     }
 
-    private static TaskItem Item(string name) => new(() => { }, static (_, _) => default) { Name = name };
+    private static TaskItem Item(string name)
+    {
+        TaskItem item = TaskItem.FromInvoker(() => { }, static (_, _) => default);
+        item.Name = name;
+        return item;
+    }
 }
