@@ -153,10 +153,33 @@ public sealed class InstrumentationGenerator : IIncrementalGenerator
             }
 
             string call = shape.Call.Replace("{ACCESSOR}", accessorName);
-            string body = (shape.ReturnType == "void" ? string.Empty : "return ") + $"{field}.{shape.Runner}(() => {call});";
+            string result = shape.ReturnType == "void" ? string.Empty : "return ";
             source.AppendLine($"        public static {shape.ReturnType} Intercept{index}{shape.TypeParameters}({shape.Parameters}){shape.Constraints}");
             source.AppendLine("        {");
-            source.AppendLine("            " + body);
+            if (shape.Runner == "Run")
+            {
+                // Synchronous: the call is made inline between Begin and Dispose, with no delegate or closure per call.
+                source.AppendLine($"            var __afterwardCall = {field}.Begin();");
+                source.AppendLine("            try");
+                source.AppendLine("            {");
+                source.AppendLine($"                {result}{call};");
+                source.AppendLine("            }");
+                source.AppendLine("            catch (global::System.Exception __afterwardException)");
+                source.AppendLine("            {");
+                source.AppendLine("                __afterwardCall.Fail(__afterwardException);");
+                source.AppendLine("                throw;");
+                source.AppendLine("            }");
+                source.AppendLine("            finally");
+                source.AppendLine("            {");
+                source.AppendLine("                __afterwardCall.Dispose();");
+                source.AppendLine("            }");
+            }
+            else
+            {
+                // Asynchronous: timed until the returned task completes, inside the runner's async method.
+                source.AppendLine($"            {result}{field}.{shape.Runner}(() => {call});");
+            }
+
             source.AppendLine("        }");
             source.AppendLine();
             index++;

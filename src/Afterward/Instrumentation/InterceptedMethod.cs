@@ -43,6 +43,13 @@ public sealed class InterceptedMethod
         return new InterceptedMethod(null, name, group);
     }
 
+    /// <summary>
+    /// Begins a synchronous call that the generated code makes inline (no delegate, no closure): it calls the
+    /// method, <see cref="InterceptedCall.Fail"/> with an exception that escapes, and disposes the result at the end.
+    /// </summary>
+    public InterceptedCall Begin() =>
+        _task is { } task ? new InterceptedCall(task.Begin(), null) : new InterceptedCall(default, Agent.FunctionTrace(_name, _group));
+
     /// <summary>Runs a call that returns nothing.</summary>
     public void Run(Action body)
     {
@@ -102,5 +109,38 @@ public sealed class InterceptedMethod
     {
         using SegmentScope segment = Agent.FunctionTrace(_name, _group);
         return await body().ConfigureAwait(false);
+    }
+}
+
+/// <summary>
+/// One synchronous call begun by <see cref="InterceptedMethod.Begin"/>: its background transaction or its segment.
+/// Not meant to be used by hand.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public readonly struct InterceptedCall : IDisposable
+{
+    private readonly TransactionScope _transaction;
+    private readonly SegmentScope? _segment;
+
+    internal InterceptedCall(TransactionScope transaction, SegmentScope? segment)
+    {
+        _transaction = transaction;
+        _segment = segment;
+    }
+
+    /// <summary>Records an exception escaping the call (on its own background transaction; a segment does not).</summary>
+    public void Fail(Exception exception)
+    {
+        if (exception is not null)
+        {
+            _transaction.Fail(exception);
+        }
+    }
+
+    /// <summary>Ends the call's transaction or segment.</summary>
+    public void Dispose()
+    {
+        _segment?.Dispose();
+        _transaction.Dispose();
     }
 }
