@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Server overhead measured from outside: each variant is its own server process (benchmarks/Afterward.HttpBench), the
 # load comes from wrk in another process, variants alternate in every round (A B C … A B C …), and each round's ratio
-# to its own baseline is printed; the summary is the median ratio over the rounds.
+# to its own baseline is printed; the summary is the median ratio over the rounds. Every other round runs the variants
+# in reverse order (A B C, C B A, …), so that a drift of the machine during a round does not favour one side. On a
+# machine with 2 or more cores the server runs on CPU 0 and wrk and the receiver on the others (PIN=0 turns that
+# off): they then do not steal each other's cycles, which is most of the round-to-round spread.
 #   benchmarks/http-overhead.sh [rounds=5] [seconds=5]   (writes benchmarks/results/http-overhead.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,21 +12,24 @@ rounds=${1:-5}
 seconds=${2:-5}
 command -v wrk >/dev/null || { sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo; $sudo apt-get update -qq; $sudo apt-get install -y -qq wrk >/dev/null; }
 dotnet build benchmarks/Afterward.HttpBench -c Release -v:q -nologo >/dev/null
+server_cpus="" load_cpus=""
+if [ "${PIN:-1}" = 1 ] && [ "$(nproc)" -ge 2 ]; then server_cpus="taskset -c 0"; load_cpus="taskset -c 1-$(($(nproc) - 1))"; fi
 bench="dotnet benchmarks/Afterward.HttpBench/bin/Release/net10.0/Afterward.HttpBench.dll"
+wrk="$load_cpus wrk"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 receiver_url="http://127.0.0.1:$(free_port)"
-$bench receiver "$receiver_url" > /dev/null &
+$load_cpus $bench receiver "$receiver_url" > /dev/null &
 receiver=$!
 trap 'kill $receiver 2>/dev/null || true' EXIT
 
 # start <variant> <path>: starts the variant on a free port (sets $url and $pid), waits for it, warms it up for 2 s.
 start() {
   url="http://127.0.0.1:$(free_port)"
-  $bench "$1" "$url" "$receiver_url/" > /dev/null &
+  $server_cpus $bench "$1" "$url" "$receiver_url/" > /dev/null &
   pid=$!
   for _ in $(seq 200); do curl -s -o /dev/null "$url$2" && break; sleep 0.05; done
-  wrk -t1 -c32 -d2s "$url$2" > /dev/null
+  $wrk -t1 -c32 -d2s "$url$2" > /dev/null
 }
 
 stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; }
@@ -31,7 +37,7 @@ stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; }
 # rps <variant> <path>: requests/s over $seconds s.
 rps() {
   start "$1" "$2"
-  wrk -t1 -c32 -d"${seconds}s" "$url$2" | awk '/Requests\/sec/ {print $2}'
+  $wrk -t1 -c32 -d"${seconds}s" "$url$2" | awk '/Requests\/sec/ {print $2}'
   stop
 }
 
@@ -48,7 +54,9 @@ compare() {
   for ((r = 1; r <= rounds; r++)); do
     declare -A got=()
     line="round $r:"
-    for v in "${variants[@]}"; do got[$v]=$(rps "$v" "$path"); done
+    order=("${variants[@]}")
+    if ((r % 2 == 0)); then order=(); for ((i = ${#variants[@]} - 1; i >= 0; i--)); do order+=("${variants[$i]}"); done; fi
+    for v in "${order[@]}"; do got[$v]=$(rps "$v" "$path"); done
     for v in "${variants[@]}"; do
       ratio=$(python3 -c "print(f'{$(echo ${got[$v]})/$(echo ${got[$baseline]}):.3f}')")
       ratios[$v]="${ratios[$v]:-} $ratio"
@@ -71,10 +79,32 @@ allocated() {
   start "$1" "$2"
   local before after requests
   before=$(curl -s "$url/allocated")
-  requests=$(wrk -t1 -c32 -d3s "$url$2" | awk '/requests in/ {print $1}')
+  requests=$($wrk -t1 -c32 -d3s "$url$2" | awk '/requests in/ {print $1}')
   after=$(curl -s "$url/allocated")
   stop
   echo "| $1 | $2 | $(( (after - before) / requests )) |"
+}
+
+# peer <variant>: schedule → start latency of one task per request, idle (500 sequential requests) and under wrk
+# load, then the in-process rate: 20,000 tasks scheduled in a loop inside the server, and how fast they start.
+peer() {
+  start "$1" /timed
+  curl -s -o /dev/null "$url/drained"
+  $load_cpus python3 - "$url" <<'PY'
+import http.client, sys, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1]); c = http.client.HTTPConnection(u.hostname, u.port)
+for _ in range(500):
+    c.request("GET", "/timed"); c.getresponse().read()
+PY
+  read -r _ idle50 idle99 _ _ < <(curl -s "$url/drained"; echo)
+  local requests
+  requests=$($wrk -t1 -c32 -d"${seconds}s" "$url/timed" | awk '/Requests\/sec/ {print $2}')
+  read -r _ load50 load99 _ lost < <(curl -s "$url/drained"; echo)
+  local enqueue
+  enqueue=$(curl -s "$url/burst?n=20000")
+  read -r _ _ _ started burst_lost < <(curl -s "$url/drained"; echo)
+  stop
+  echo "| $1 | $idle50 / $idle99 | $requests | $load50 / $load99 | $enqueue | $started | $((lost + burst_lost)) |"
 }
 
 out=$(mktemp)
@@ -87,6 +117,17 @@ out=$(mktemp)
   compare "With OTLP export (to the same receiver process)" otel-otlp /plain afterward-otlp otel bare
   compare "An endpoint scheduling one no-op task" task-oncompleted /task task-afterward task-taskrun
   compare "Background-task peers, one task per request" channel /task task-afterward coravel hangfire
+  echo "## Background-task peers: schedule → start latency and in-process rates"
+  echo
+  echo "Latency from the handler's schedule call to the task's first line, p50 / p99 in µs: idle (500 sequential"
+  echo "requests, one task each) and under \`wrk -t1 -c32 -d${seconds}s\`. In process: 20,000 tasks scheduled in a loop"
+  echo "inside one request (schedule calls per second), then tasks started per second from the first schedule call to"
+  echo "the last start. Not started: tasks that had not started 120 s after the load (should be 0)."
+  echo
+  echo "| peer | idle p50 / p99 µs | requests/s with a task each | under load p50 / p99 µs | in-process schedules/s | in-process starts/s | not started |"
+  echo "|---|---|---|---|---|---|---|"
+  for v in task-afterward channel coravel hangfire; do peer $v; done
+  echo
   echo "## Allocated in the server per request"
   echo
   echo "| variant | path | bytes/request |"

@@ -3,6 +3,7 @@
 //   Afterward.HttpBench <variant> <url> [otlp receiver url]
 //   Afterward.HttpBench receiver <url>           an OTLP/HTTP receiver that accepts and drops everything
 // Every variant serves GET /plain ("ok"); the task variants serve GET /task, which schedules one no-op task.
+using System.Diagnostics;
 using System.Threading.Channels;
 using Afterward;
 using Coravel;
@@ -87,6 +88,67 @@ if (sampler is not null)
 
 app.MapGet("/plain", () => "ok");
 app.MapGet("/allocated", () => GC.GetTotalAllocatedBytes(precise: true).ToString(System.Globalization.CultureInfo.InvariantCulture)); // bytes so far, for B/request
+// The peers also serve GET /timed (one task that records its schedule → start latency), GET /burst?n= (n tasks
+// scheduled in a loop inside the server: the in-process enqueue rate) and GET /drained (waits until every timed or
+// burst task has started, then reports latencies and rates; see Probe).
+switch (variant)
+{
+    case "task-afterward":
+        app.MapGet("/timed", (BackgroundTasks tasks) =>
+        {
+            Probe.Scheduled();
+            tasks.AddTask(Probe.Run, Stopwatch.GetTimestamp());
+            return "ok";
+        });
+        app.MapGet("/burst", (BackgroundTasks tasks, int n) => Probe.Burst(n, () => tasks.AddTask(Probe.Run, Stopwatch.GetTimestamp())));
+        break;
+    case "channel":
+        app.MapGet("/timed", async (Channel<Func<CancellationToken, ValueTask>> queue) =>
+        {
+            Probe.Scheduled();
+            long at = Stopwatch.GetTimestamp();
+            await queue.Writer.WriteAsync(_ => { Probe.Run(at); return ValueTask.CompletedTask; });
+            return "ok";
+        });
+        app.MapGet("/burst", (Channel<Func<CancellationToken, ValueTask>> queue, int n) => Probe.Burst(n, () =>
+        {
+            long at = Stopwatch.GetTimestamp();
+            queue.Writer.WriteAsync(_ => { Probe.Run(at); return ValueTask.CompletedTask; }).AsTask().GetAwaiter().GetResult();
+        }));
+        break;
+    case "coravel":
+        app.MapGet("/timed", (IQueue queue) =>
+        {
+            Probe.Scheduled();
+            long at = Stopwatch.GetTimestamp();
+            queue.QueueTask(() => Probe.Run(at));
+            return "ok";
+        });
+        app.MapGet("/burst", (IQueue queue, int n) => Probe.Burst(n, () =>
+        {
+            long at = Stopwatch.GetTimestamp();
+            queue.QueueTask(() => Probe.Run(at));
+        }));
+        break;
+    case "hangfire":
+        app.MapGet("/timed", (IBackgroundJobClient jobs) =>
+        {
+            Probe.Scheduled();
+            long at = Stopwatch.GetTimestamp();
+            jobs.Enqueue(() => Probe.Run(at));
+            return "ok";
+        });
+        app.MapGet("/burst", (IBackgroundJobClient jobs, int n) => Probe.Burst(n, () =>
+        {
+            long at = Stopwatch.GetTimestamp();
+            jobs.Enqueue(() => Probe.Run(at));
+        }));
+        break;
+    default:
+        break;
+}
+
+app.MapGet("/drained", Probe.DrainedAsync);
 switch (variant)
 {
     case "task-afterward":
@@ -191,4 +253,68 @@ internal sealed class AllocationSampler : System.Diagnostics.Tracing.EventListen
     }
 
     public string Report() => string.Join('\n', _bytes.OrderByDescending(p => p.Value).Take(40).Select(p => $"{p.Value,12} {p.Key}"));
+}
+
+/// <summary>
+/// Schedule → start latencies (every task records its own, from a timestamp taken when it was scheduled) and the
+/// in-process burst's rates. A task's Stopwatch timestamp travels as its argument, so Hangfire serializes a long.
+/// </summary>
+public static class Probe
+{
+    private const int Capacity = 1 << 21;
+    private static readonly long[] Latencies = new long[Capacity];
+    private static long _scheduled;
+    private static long _started;
+    private static long _burstStart;
+    private static long _lastStart;
+
+    public static void Scheduled() => Interlocked.Increment(ref _scheduled);
+
+    public static void Run(long scheduledAt)
+    {
+        long now = Stopwatch.GetTimestamp();
+        long index = Interlocked.Increment(ref _started) - 1;
+        if (index < Capacity)
+        {
+            Latencies[index] = now - scheduledAt;
+        }
+
+        Volatile.Write(ref _lastStart, now);
+    }
+
+    /// <summary>Schedules n tasks in a loop; returns tasks scheduled per second.</summary>
+    public static string Burst(int n, Action schedule)
+    {
+        Interlocked.Add(ref _scheduled, n);
+        _burstStart = Stopwatch.GetTimestamp();
+        for (int i = 0; i < n; i++)
+        {
+            schedule();
+        }
+
+        double seconds = Stopwatch.GetElapsedTime(_burstStart).TotalSeconds;
+        return (n / seconds).ToString("F0", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Waits (≤ 120 s) until every scheduled task started; "count p50_µs p99_µs started_per_s_since_burst", then resets.</summary>
+    public static async Task<string> DrainedAsync()
+    {
+        var deadline = Stopwatch.StartNew();
+        while (Interlocked.Read(ref _started) < Interlocked.Read(ref _scheduled) && deadline.Elapsed < TimeSpan.FromSeconds(120))
+        {
+            await Task.Delay(10);
+        }
+
+        int count = (int)Math.Min(Interlocked.Read(ref _started), Capacity);
+        long[] sorted = Latencies[..count];
+        Array.Sort(sorted);
+        double Micros(double q) => count == 0 ? double.NaN : sorted[Math.Min(count - 1, (int)(q * count))] * 1e6 / Stopwatch.Frequency;
+        double rate = _burstStart == 0 ? double.NaN : count / ((Volatile.Read(ref _lastStart) - _burstStart) / (double)Stopwatch.Frequency);
+        string report = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{count} {Micros(0.5):F0} {Micros(0.99):F0} {rate:F0} {Interlocked.Read(ref _scheduled) - count}");
+        _scheduled = 0;
+        _started = 0;
+        _burstStart = 0;
+        return report;
+    }
 }

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -21,24 +23,42 @@ internal static class Postgres
     public static async Task<IHost> StartAsync(string schema, Action<DurableTasksBuilder> durable, ListLoggerProvider? logs = null)
     {
         HostApplicationBuilder builder = Host.CreateApplicationBuilder();
-        builder.Logging.ClearProviders();
+        Configure(builder.Services, builder.Logging, schema, durable, logs);
+        IHost host = builder.Build();
+        await host.StartAsync();
+        return host;
+    }
+
+    /// <summary>A web app (real Kestrel on 127.0.0.1, port 0) with the same durable tasks, its endpoints mapped by <paramref name="map"/>.</summary>
+    public static async Task<WebApplication> StartWebAsync(string schema, Action<DurableTasksBuilder> durable, Action<WebApplication> map)
+    {
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        Configure(builder.Services, builder.Logging, schema, durable, null);
+        WebApplication app = builder.Build();
+        app.UseAfterward();
+        map(app);
+        await app.StartAsync();
+        return app;
+    }
+
+    private static void Configure(IServiceCollection services, ILoggingBuilder logging, string schema, Action<DurableTasksBuilder> durable, ListLoggerProvider? logs)
+    {
+        logging.ClearProviders();
         if (logs is not null)
         {
-            builder.Logging.AddProvider(logs);
+            logging.AddProvider(logs);
         }
 
-        builder.Services.AddAfterward(o => o.AppName = "pg-" + Guid.NewGuid().ToString("N"));
-        builder.Services.AddDurableTasks(d =>
+        services.AddAfterward(o => o.AppName = "pg-" + Guid.NewGuid().ToString("N"));
+        services.AddDurableTasks(d =>
         {
             d.UsePostgres(ConnectionString, schema);
             d.Options.PollInterval = TimeSpan.FromMilliseconds(200);
             d.Options.RetryDelay = TimeSpan.FromMilliseconds(20);
             durable(d);
         });
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
-        IHost host = builder.Build();
-        await host.StartAsync();
-        return host;
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
     }
 
     public static async Task<long> ScalarAsync(string sql)

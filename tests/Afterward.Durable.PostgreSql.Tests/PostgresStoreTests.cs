@@ -1,3 +1,7 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
@@ -144,33 +148,71 @@ public class PostgresStoreTests
     }
 
     [Fact]
-    public async Task PostgresRestarted_UnderLoad_TasksResumeNoneLost()
+    public async Task PostgresRestarted_UnderLoad_AppKeepsAnswering_TasksResumeNoneLost()
     {
         string schema = Postgres.NewSchema();
         var ran = new System.Collections.Concurrent.ConcurrentDictionary<int, int>();
-        using IHost host = await Postgres.StartAsync(schema, d => d.AddHandler<int>("steady", (n, _, _) =>
+        await using WebApplication app = await Postgres.StartWebAsync(schema, d => d.AddHandler<int>("steady", (n, _, _) =>
         {
             ran.AddOrUpdate(n, 1, static (_, c) => c + 1);
             return Task.Delay(2);
-        }));
-        IDurableTasks tasks = host.Services.GetRequiredService<IDurableTasks>();
+        }), web =>
+        {
+            web.MapGet("/ping", () => "pong");
+            web.MapPost("/steady/{n:int}", async (int n, BackgroundTasks tasks) => await tasks.AddDurableTaskAsync("steady", n));
+        });
+        using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromSeconds(15) };
         var accepted = new List<string>();
         for (int i = 0; i < 100; i++)
         {
-            accepted.Add(await tasks.EnqueueAsync("steady", i));
+            accepted.Add(await Accept(client, i));
         }
+
+        // Pings go on from before the restart until every task has run: none may fail or hang (the client's
+        // time-out would fail it), whatever the store is doing meanwhile.
+        using var done = new CancellationTokenSource();
+        var pings = new List<HttpStatusCode>();
+        Task pinging = Task.Run(async () =>
+        {
+            while (!done.IsCancellationRequested)
+            {
+                using HttpResponseMessage pong = await client.GetAsync("/ping");
+                pings.Add(pong.StatusCode);
+                await Task.Delay(20); // a steady trickle, not a flood competing with the workers
+            }
+        });
 
         await Postgres.ControlAsync("restart");
 
-        // Enqueues right after the restart may meet the server still coming up: the caller retries, as an app would.
+        // Requests right after the restart may meet the server still coming up: the request fails (500) and the
+        // client retries, as a user would; the ping endpoint, which needs no database, answers throughout.
         for (int i = 100; i < 200; i++)
         {
-            accepted.Add(await Retry(() => tasks.EnqueueAsync("steady", i)));
+            accepted.Add(await Accept(client, i, retry: true));
         }
 
         await Postgres.WaitUntilAsync(async () => await Postgres.ScalarAsync($"SELECT count(*) FROM {schema}.tasks WHERE state = 2") == 200);
+        await done.CancelAsync();
+        await pinging;
         Assert.Equal(Enumerable.Range(0, 200), ran.Keys.Order());
         Assert.Equal(200, accepted.Distinct().Count());
+        Assert.NotEmpty(pings);
+        Assert.All(pings, status => Assert.Equal(HttpStatusCode.OK, status));
+    }
+
+    private static async Task<string> Accept(HttpClient client, int n, bool retry = false)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            using HttpResponseMessage response = await client.PostAsync($"/steady/{n}", null);
+            if (response.IsSuccessStatusCode)
+            {
+                return await response.Content.ReadAsStringAsync();
+            }
+
+            Assert.True(retry && attempt < 50, $"enqueue {n}: {(int)response.StatusCode}");
+            await Task.Delay(100);
+        }
     }
 
     /// <summary>An instance that only enqueues (MaxConcurrency 0) tasks another instance runs.</summary>
@@ -179,21 +221,6 @@ public class PostgresStoreTests
         d.Options.MaxConcurrency = 0;
         d.AddRemoteHandler<int>(name);
     });
-
-    private static async Task<string> Retry(Func<Task<string>> enqueue)
-    {
-        for (int attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await enqueue();
-            }
-            catch (NpgsqlException) when (attempt < 50)
-            {
-                await Task.Delay(100);
-            }
-        }
-    }
 
     private static Task Record(List<string> into, string what)
     {
