@@ -3,6 +3,9 @@
 //   Afterward.HttpBench <variant> <url> [otlp receiver url]
 //   Afterward.HttpBench receiver <url>           an OTLP/HTTP receiver that accepts and drops everything
 // Every variant serves GET /plain ("ok"); the task variants serve GET /task, which schedules one no-op task.
+// Diagnostics: GET /allocated (bytes so far), GET /gcs (collections and pause); HTTPBENCH_ALLOCATIONS=1 adds
+// GET /allocations (sampled bytes by type) and GET /exceptions (first-chance exceptions); HTTPBENCH_NO_MIDDLEWARE=1
+// registers Afterward without UseAfterward(), to tell the middleware's cost from the services'.
 using System.Diagnostics;
 using System.Threading.Channels;
 using Afterward;
@@ -64,7 +67,7 @@ if (variant == "hangfire")
 }
 
 WebApplication app = builder.Build();
-if (afterward)
+if (afterward && Environment.GetEnvironmentVariable("HTTPBENCH_NO_MIDDLEWARE") != "1")
 {
     app.UseAfterward();
 }
@@ -84,9 +87,13 @@ AllocationSampler? sampler = Environment.GetEnvironmentVariable("HTTPBENCH_ALLOC
 if (sampler is not null)
 {
     app.MapGet("/allocations", () => sampler.Report());
+    var exceptions = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+    AppDomain.CurrentDomain.FirstChanceException += (_, e) => exceptions.AddOrUpdate(e.Exception.GetType().Name + ": " + e.Exception.Message, 1, (_, n) => n + 1);
+    app.MapGet("/exceptions", () => string.Join('\n', exceptions.Select(p => $"{p.Value} {p.Key}")));
 }
 
 app.MapGet("/plain", () => "ok");
+app.MapGet("/gcs", () => $"{GC.CollectionCount(0)} {GC.CollectionCount(1)} {GC.CollectionCount(2)} server={System.Runtime.GCSettings.IsServerGC} pause={GC.GetTotalPauseDuration().TotalMilliseconds:F0}ms");
 app.MapGet("/allocated", () => GC.GetTotalAllocatedBytes(precise: true).ToString(System.Globalization.CultureInfo.InvariantCulture)); // bytes so far, for B/request
 // The peers also serve GET /timed (one task that records its schedule → start latency), GET /burst?n= (n tasks
 // scheduled in a loop inside the server: the in-process enqueue rate) and GET /drained (waits until every timed or

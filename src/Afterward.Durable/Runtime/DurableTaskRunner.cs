@@ -473,17 +473,17 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
                 return (new Completion(task.Id, task.LeaseToken, RunOutcome.Failed, reason, null), "dead");
             }
 
+            // Without a timeout the run's own token (stop, lease lost) is the handler's: no second source per task.
             using CancellationTokenSource? timeout = task.TimeoutMs is { } ms ? new CancellationTokenSource(TimeSpan.FromMilliseconds(ms), _time) : null;
-            using CancellationTokenSource token = timeout is null
-                ? CancellationTokenSource.CreateLinkedTokenSource(run.Cancel.Token)
-                : CancellationTokenSource.CreateLinkedTokenSource(run.Cancel.Token, timeout.Token);
+            using CancellationTokenSource? linked = timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(run.Cancel.Token, timeout.Token);
+            CancellationToken cancellation = linked?.Token ?? run.Cancel.Token;
             var context = new DurableTaskContext(task.Id, task.Name, task.Attempt, DateTimeOffset.FromUnixTimeMilliseconds(task.EnqueuedAt));
             try
             {
                 AsyncServiceScope services = _scopes.CreateAsyncScope();
                 try
                 {
-                    await handler.RunAsync(payload, context, services.ServiceProvider, token.Token).ConfigureAwait(false);
+                    await handler.RunAsync(payload, context, services.ServiceProvider, cancellation).ConfigureAwait(false);
                 }
                 finally
                 {
