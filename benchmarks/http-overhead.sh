@@ -23,23 +23,30 @@ $load_cpus $bench receiver "$receiver_url" > /dev/null &
 receiver=$!
 trap 'kill $receiver 2>/dev/null || true' EXIT
 
-# start <variant> <path>: starts the variant on a free port (sets $url and $pid), waits for it, warms it up for 2 s.
+# start <variant> <path> [rounds=45]: starts the variant on a free port (sets $url and $pid), waits for it, and warms
+# it up under load until the JIT has settled: the number of compiled methods unchanged over three 2 s rounds (at
+# most 45 rounds, 90 s). On
+# a saturated core the tiering thread gets little time: tier-1 code keeps arriving for half a minute or more, so a
+# fixed 2 s warm-up measured variants partly in tier-0 code, and penalised the ones that run more code.
 start() {
   url="http://127.0.0.1:$(free_port)"
   $server_cpus $bench "$1" "$url" "$receiver_url/" > /dev/null &
   pid=$!
   for _ in $(seq 200); do curl -s -o /dev/null "$url$2" && break; sleep 0.05; done
-  $wrk -t1 -c32 -d2s "$url$2" > /dev/null
+  local compiled="" now same=0
+  for _ in $(seq "${3:-45}"); do
+    $wrk -t1 -c32 -d2s "$url$2" > /dev/null
+    now=$(curl -s "$url/jit")
+    if [ "$now" = "$compiled" ]; then same=$((same + 1)); else same=0; fi
+    [ "$same" -ge 2 ] && break
+    compiled=$now
+  done
 }
 
 stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; }
 
-# rps <variant> <path>: requests/s over $seconds s.
-rps() {
-  start "$1" "$2"
-  $wrk -t1 -c32 -d"${seconds}s" "$url$2" | awk '/Requests\/sec/ {print $2}'
-  stop
-}
+# measure <url> <path>: requests/s over $seconds s against a running, warm server.
+measure() { $wrk -t1 -c32 -d"${seconds}s" "$1$2" | awk '/Requests\/sec/ {print $2}'; }
 
 # compare <title> <baseline> <path> <variant>...: rounds of every variant in turn, ratios to the round's baseline.
 compare() {
@@ -47,16 +54,20 @@ compare() {
   local variants=("$baseline" "$@")
   echo "## $title"
   echo
-  echo "GET $path, \`wrk -t1 -c32 -d${seconds}s\` after a 2 s warm-up; ratio = variant / $baseline in the same round."
+  echo "GET $path, \`wrk -t1 -c32 -d${seconds}s\` after a warm-up until the JIT settled; ratio = variant / $baseline in the same round."
   echo
   echo '```'
+  # Every variant runs at once (each its own process, idle while another is loaded), warmed once; the rounds then
+  # alternate the load between them.
+  declare -A urls=() pids=()
+  for v in "${variants[@]}"; do start "$v" "$path"; urls[$v]=$url; pids[$v]=$pid; done
   declare -A ratios=()
   for ((r = 1; r <= rounds; r++)); do
     declare -A got=()
     line="round $r:"
     order=("${variants[@]}")
     if ((r % 2 == 0)); then order=(); for ((i = ${#variants[@]} - 1; i >= 0; i--)); do order+=("${variants[$i]}"); done; fi
-    for v in "${order[@]}"; do got[$v]=$(rps "$v" "$path"); done
+    for v in "${order[@]}"; do got[$v]=$(measure "${urls[$v]}" "$path"); done
     for v in "${variants[@]}"; do
       ratio=$(python3 -c "print(f'{$(echo ${got[$v]})/$(echo ${got[$baseline]}):.3f}')")
       ratios[$v]="${ratios[$v]:-} $ratio"
@@ -64,6 +75,7 @@ compare() {
     done
     echo "$line"
   done
+  for v in "${variants[@]}"; do pid=${pids[$v]}; stop; done
   echo '```'
   echo
   echo "| variant | median ratio to $baseline | rounds |"
@@ -76,7 +88,7 @@ compare() {
 
 # allocated <variant> <path>: bytes the server allocates per request (GC.GetTotalAllocatedBytes around a 3 s wrk run).
 allocated() {
-  start "$1" "$2"
+  start "$1" "$2" 3
   local before after requests
   before=$(curl -s "$url/allocated")
   requests=$($wrk -t1 -c32 -d3s "$url$2" | awk '/requests in/ {print $1}')
@@ -88,7 +100,7 @@ allocated() {
 # peer <variant>: schedule → start latency of one task per request, idle (500 sequential requests) and under wrk
 # load, then the in-process rate: 20,000 tasks scheduled in a loop inside the server, and how fast they start.
 peer() {
-  start "$1" /timed
+  start "$1" /plain 3 # not /timed: a slow peer would still be working through the warm-up's tasks
   curl -s -o /dev/null "$url/drained"
   $load_cpus python3 - "$url" <<'PY'
 import http.client, sys, urllib.parse

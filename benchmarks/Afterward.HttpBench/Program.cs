@@ -3,7 +3,7 @@
 //   Afterward.HttpBench <variant> <url> [otlp receiver url]
 //   Afterward.HttpBench receiver <url>           an OTLP/HTTP receiver that accepts and drops everything
 // Every variant serves GET /plain ("ok"); the task variants serve GET /task, which schedules one no-op task.
-// Diagnostics: GET /allocated (bytes so far), GET /gcs (collections and pause); HTTPBENCH_ALLOCATIONS=1 adds
+// Diagnostics: GET /jit (methods compiled so far), GET /allocated (bytes so far), GET /gcs (collections and pause); HTTPBENCH_ALLOCATIONS=1 adds
 // GET /allocations (sampled bytes by type) and GET /exceptions (first-chance exceptions); HTTPBENCH_NO_MIDDLEWARE=1
 // registers Afterward without UseAfterward(), to tell the middleware's cost from the services'.
 using System.Diagnostics;
@@ -93,6 +93,7 @@ if (sampler is not null)
 }
 
 app.MapGet("/plain", () => "ok");
+app.MapGet("/jit", () => System.Runtime.JitInfo.GetCompiledMethodCount().ToString(System.Globalization.CultureInfo.InvariantCulture)); // settles when tiering is done
 app.MapGet("/gcs", () => $"{GC.CollectionCount(0)} {GC.CollectionCount(1)} {GC.CollectionCount(2)} server={System.Runtime.GCSettings.IsServerGC} pause={GC.GetTotalPauseDuration().TotalMilliseconds:F0}ms");
 app.MapGet("/allocated", () => GC.GetTotalAllocatedBytes(precise: true).ToString(System.Globalization.CultureInfo.InvariantCulture)); // bytes so far, for B/request
 // The peers also serve GET /timed (one task that records its schedule → start latency), GET /burst?n= (n tasks
