@@ -156,26 +156,10 @@ internal sealed class PostgresDurableStore : IDurableStore
             FROM next WHERE t.id = next.id
             RETURNING t.id, t.name, t.payload, t.attempts, t.max_attempts, t.timeout_ms, t.enqueued_at, t.run_at, t.lease_token, t.trace_parent;
             """;
-        await using NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using NpgsqlBatch batch = new(connection, transaction);
-        AddPlannerSettings(batch);
-
-        var command = new NpgsqlBatchCommand(sql);
-        Add(command.Parameters, now, names.ToArray(), max, owner, leaseUntil);
-        batch.BatchCommands.Add(command);
-        var claimed = new List<ClaimedTask>();
-        await using (NpgsqlDataReader reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                claimed.Add(new ClaimedTask(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3), reader.GetInt32(4),
-                    reader.IsDBNull(5) ? null : reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7), reader.GetInt64(8),
-                    reader.IsDBNull(9) ? null : reader.GetString(9)));
-            }
-        }
-
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        List<ClaimedTask> claimed = await PlannedAsync(sql, [now, names.ToArray(), max, owner, leaseUntil], static reader =>
+            new ClaimedTask(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3), reader.GetInt32(4),
+                reader.IsDBNull(5) ? null : reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7), reader.GetInt64(8),
+                reader.IsDBNull(9) ? null : reader.GetString(9)), cancellationToken).ConfigureAwait(false);
         claimed.Sort(static (a, b) => a.RunAt.CompareTo(b.RunAt));
         return claimed;
     }
@@ -187,17 +171,9 @@ internal sealed class PostgresDurableStore : IDurableStore
             UPDATE {_t} AS t SET lease_until = $3 FROM held WHERE t.id = held.id AND t.lease_token = held.token AND t.state + 0 = 1
             RETURNING t.id;
             """;
-        await using NpgsqlCommand command = _dataSource.CreateCommand(sql);
-        Add(command, leases.Select(static l => l.Id).ToArray(), leases.Select(static l => l.Token).ToArray(), leaseUntil);
-        var renewed = new HashSet<string>(StringComparer.Ordinal);
-        await using (NpgsqlDataReader reader = await command.ExecuteReaderAsync().ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync().ConfigureAwait(false))
-            {
-                renewed.Add(reader.GetString(0));
-            }
-        }
-
+        List<string> ids = await PlannedAsync(sql, [leases.Select(static l => l.Id).ToArray(), leases.Select(static l => l.Token).ToArray(), leaseUntil],
+            static reader => reader.GetString(0), CancellationToken.None).ConfigureAwait(false);
+        var renewed = new HashSet<string>(ids, StringComparer.Ordinal);
         return [.. leases.Where(l => !renewed.Contains(l.Id)).Select(static l => l.Id)];
     }
 
@@ -445,6 +421,29 @@ internal sealed class PostgresDurableStore : IDurableStore
         await using NpgsqlCommand command = _dataSource.CreateCommand(sql);
         Add(command, values);
         return await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Runs one statement in its own transaction under <see cref="AddPlannerSettings"/> and reads its rows.</summary>
+    private async Task<List<T>> PlannedAsync<T>(string sql, object[] values, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
+    {
+        await using NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using NpgsqlBatch batch = new(connection, transaction);
+        AddPlannerSettings(batch);
+        var command = new NpgsqlBatchCommand(sql);
+        Add(command.Parameters, values);
+        batch.BatchCommands.Add(command);
+        var rows = new List<T>();
+        await using (NpgsqlDataReader reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                rows.Add(read(reader));
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return rows;
     }
 
     /// <summary>

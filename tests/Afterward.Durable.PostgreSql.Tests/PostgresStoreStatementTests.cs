@@ -27,6 +27,9 @@ public class PostgresStoreStatementTests
         Assert.Equal(5_000, await store.NextRunAtAsync(["work"]));
         IReadOnlyList<ClaimedTask> claimed = await store.ClaimAsync(["work"], 10, "test", 5_000, 35_000, CancellationToken.None);
         Assert.Equal([released], claimed.Select(c => c.Id));
+        // Renewal is fenced by the token: the current one renews (nothing lost), a stale one is reported lost.
+        Assert.Empty(await store.RenewAsync([new Lease(released, claimed[0].LeaseToken)], 40_000));
+        Assert.Equal([released], await store.RenewAsync([new Lease(released, claimed[0].LeaseToken - 1)], 40_000));
         Assert.Equal([true], await store.CompleteAsync([new Completion(released, claimed[0].LeaseToken, RunOutcome.Succeeded, null, null)], 6_000));
         Assert.Equal([false], await store.CompleteAsync([new Completion(released, claimed[0].LeaseToken, RunOutcome.Succeeded, null, null)], 7_000));
     }
