@@ -102,55 +102,34 @@ app.MapGet("/allocated", () => GC.GetTotalAllocatedBytes(precise: true).ToString
 switch (variant)
 {
     case "task-afterward":
-        app.MapGet("/timed", (BackgroundTasks tasks) =>
+        Probe.Map<BackgroundTasks>(app, static tasks =>
         {
-            Probe.Scheduled();
             tasks.AddTask(Probe.Run, Stopwatch.GetTimestamp());
-            return "ok";
+            return ValueTask.CompletedTask;
         });
-        app.MapGet("/burst", (BackgroundTasks tasks, int n) => Probe.Burst(n, () => tasks.AddTask(Probe.Run, Stopwatch.GetTimestamp())));
         break;
     case "channel":
-        app.MapGet("/timed", async (Channel<Func<CancellationToken, ValueTask>> queue) =>
+        Probe.Map<Channel<Func<CancellationToken, ValueTask>>>(app, static queue =>
         {
-            Probe.Scheduled();
             long at = Stopwatch.GetTimestamp();
-            await queue.Writer.WriteAsync(_ => { Probe.Run(at); return ValueTask.CompletedTask; });
-            return "ok";
+            return queue.Writer.WriteAsync(_ => { Probe.Run(at); return ValueTask.CompletedTask; });
         });
-        app.MapGet("/burst", (Channel<Func<CancellationToken, ValueTask>> queue, int n) => Probe.Burst(n, () =>
-        {
-            long at = Stopwatch.GetTimestamp();
-            queue.Writer.WriteAsync(_ => { Probe.Run(at); return ValueTask.CompletedTask; }).AsTask().GetAwaiter().GetResult();
-        }));
         break;
     case "coravel":
-        app.MapGet("/timed", (IQueue queue) =>
+        Probe.Map<IQueue>(app, static queue =>
         {
-            Probe.Scheduled();
             long at = Stopwatch.GetTimestamp();
             queue.QueueTask(() => Probe.Run(at));
-            return "ok";
+            return ValueTask.CompletedTask;
         });
-        app.MapGet("/burst", (IQueue queue, int n) => Probe.Burst(n, () =>
-        {
-            long at = Stopwatch.GetTimestamp();
-            queue.QueueTask(() => Probe.Run(at));
-        }));
         break;
     case "hangfire":
-        app.MapGet("/timed", (IBackgroundJobClient jobs) =>
+        Probe.Map<IBackgroundJobClient>(app, static jobs =>
         {
-            Probe.Scheduled();
             long at = Stopwatch.GetTimestamp();
             jobs.Enqueue(() => Probe.Run(at));
-            return "ok";
+            return ValueTask.CompletedTask;
         });
-        app.MapGet("/burst", (IBackgroundJobClient jobs, int n) => Probe.Burst(n, () =>
-        {
-            long at = Stopwatch.GetTimestamp();
-            jobs.Enqueue(() => Probe.Run(at));
-        }));
         break;
     default:
         break;
@@ -290,14 +269,37 @@ public static class Probe
         Volatile.Write(ref _lastStart, now);
     }
 
+    /// <summary>Maps a peer's GET /timed (one task) and GET /burst?n= (n tasks) onto its way of scheduling one task.</summary>
+    public static void Map<TService>(WebApplication app, Func<TService, ValueTask> schedule)
+        where TService : notnull
+    {
+        // The service comes from the request's services, as a handler parameter would (a generic parameter would trip
+        // ASP.NET Core's route analyzer).
+        app.MapGet("/timed", async (HttpContext context) =>
+        {
+            Scheduled();
+            await schedule(context.RequestServices.GetRequiredService<TService>());
+            return "ok";
+        });
+        app.MapGet("/burst", (HttpContext context, int n) =>
+        {
+            TService service = context.RequestServices.GetRequiredService<TService>();
+            return Burst(n, () => schedule(service));
+        });
+    }
+
     /// <summary>Schedules n tasks in a loop; returns tasks scheduled per second.</summary>
-    public static string Burst(int n, Action schedule)
+    private static string Burst(int n, Func<ValueTask> schedule)
     {
         Interlocked.Add(ref _scheduled, n);
         _burstStart = Stopwatch.GetTimestamp();
         for (int i = 0; i < n; i++)
         {
-            schedule();
+            ValueTask scheduled = schedule();
+            if (!scheduled.IsCompletedSuccessfully)
+            {
+                scheduled.AsTask().GetAwaiter().GetResult(); // only a full bounded queue makes this wait
+            }
         }
 
         double seconds = Stopwatch.GetElapsedTime(_burstStart).TotalSeconds;

@@ -29,7 +29,7 @@ internal sealed record TaskIdentity(Application? Application, string Name, strin
                 return known;
             }
 
-            TaskIdentity resolved = Create(task.Method, null, null, null);
+            TaskIdentity resolved = Create(method, null, null, null);
             if (resolved.Application is null && Defaults.Count < MaxDefaults)
             {
                 // One with an application is not kept: the attribute names it, and each host has its own.
