@@ -3,7 +3,9 @@
 //   dotnet run -c Release --project benchmarks/Afterward.DurableBench -- hangfire <tasks>      the same with Hangfire.Core + Hangfire.Storage.SQLite
 //   dotnet run -c Release --project benchmarks/Afterward.DurableBench -- start-latency <n>     response → handler start, idle server, sequential requests
 //   dotnet run -c Release --project benchmarks/Afterward.DurableBench -- server durable|memory serves POST /work for an external load generator (wrk)
-//   ... -- pg <tasks> <worker processes 0|1|2> <connection string>    PostgreSQL: enqueue, then run by that many pg-worker processes
+//   ... -- pg <tasks> <worker processes 0|1|2> <connection string> [warm-up tasks]
+//                                                                      PostgreSQL: enqueue, then run by that many pg-worker processes
+//                                                                      (each first runs that many tasks of its own, in another schema)
 //   ... -- pg-latency <n> <connection string>                          enqueue → start on another (idle) instance
 //   ... -- hangfire-pg <jobs> <connection string>                      Hangfire.Core + Hangfire.PostgreSql
 // (benchmarks/durable-postgres.sh runs the PostgreSQL modes; BENCH_LOG=1 keeps the PostgreSQL hosts' console logging.)
@@ -35,10 +37,10 @@ try
             await Server(args.Length > 1 ? args[1] : "durable");
             break;
         case "pg":
-            await PostgresThroughput(count, int.Parse(args[2]), args[3]);
+            await PostgresThroughput(count, int.Parse(args[2]), args[3], args.Length > 4 ? int.Parse(args[4]) : 0);
             break;
         case "pg-worker":
-            await PostgresWorker(args[1], args[2], args.Length > 3 ? args[3] : null);
+            await PostgresWorker(args[1], args[2], int.Parse(args[3]), args.Length > 4 ? args[4] : null);
             break;
         case "pg-latency":
             await PostgresLatency(count, args[2]);
@@ -201,8 +203,10 @@ async Task Server(string variant)
 }
 
 // PostgreSQL: enqueue N tasks from an enqueue-only host, then let W worker processes (this program in pg-worker mode)
-// run them; tasks/s = N / the time from the workers' start to the last success (polled in the database).
-async Task PostgresThroughput(int total, int workers, string connectionString)
+// run them; tasks/s = N / the time from the first start to the last success, as the workers stored them. Warm: each
+// worker process first runs its own warm-up tasks in another schema (so that the measured tasks run on jitted, tiered
+// code, as in a long-running service) and waits until every worker is warm.
+async Task PostgresThroughput(int total, int workers, string connectionString, int warm)
 {
     string schema = "bench_" + Guid.NewGuid().ToString("N")[..12];
     using IHost enqueuer = await PostgresHost(connectionString, schema, 0, null);
@@ -220,9 +224,10 @@ async Task PostgresThroughput(int total, int workers, string connectionString)
 
     var clock = Stopwatch.StartNew();
     using IHost? local = workers == 0 ? await PostgresHost(connectionString, schema, 8, null) : null;
-    Process[] children = [.. Enumerable.Range(0, workers).Select(_ => Child("pg-worker", connectionString, schema))];
+    Process[] children = [.. Enumerable.Range(0, workers).Select(_ => Child("pg-worker", connectionString, schema, warm.ToString()))];
     try
     {
+        await Go(children);
         while (await Succeeded(connectionString, schema) < total)
         {
             await Task.Delay(20);
@@ -237,13 +242,49 @@ async Task PostgresThroughput(int total, int workers, string connectionString)
         }
     }
 
-    Console.WriteLine($"afterward postgres: {total} tasks, {workers} worker process(es): {total / await RunSeconds(connectionString, schema):F0} tasks/s " +
+    string how = warm > 0 ? $"warm ({warm} tasks each first)" : "cold (just started)";
+    double seconds = await RunSeconds(connectionString, schema);
+    await DropSchema(connectionString, schema);
+    Console.WriteLine($"afterward postgres: {total} tasks, {workers} worker process(es), {how}: {total / seconds:F0} tasks/s " +
         $"(first start → last success; {total / clock.Elapsed.TotalSeconds:F0}/s with the workers' start); enqueue {enqueueRate:F0}/s, p50 {latencies[total / 2]:F3} ms, p99 {latencies[(int)(total * 0.99)]:F3} ms");
 }
 
-async Task PostgresWorker(string connectionString, string schema, string? latencyLog)
+async Task PostgresWorker(string connectionString, string schema, int warm, string? latencyLog)
 {
-    using IHost host = await PostgresHost(connectionString, schema, Math.Max(8, 2 * Environment.ProcessorCount), latencyLog);
+    int concurrency = Math.Max(8, 2 * Environment.ProcessorCount);
+    if (warm > 0)
+    {
+        string warmSchema = schema + "_warm_" + Environment.ProcessId;
+        using (IHost warmHost = await PostgresHost(connectionString, warmSchema, concurrency, null))
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+            await connection.OpenAsync();
+            // The rows AddDurableTaskAsync would store, inserted at once; the host is woken by the notification.
+            await using (var insert = new Npgsql.NpgsqlCommand($"""
+                INSERT INTO {warmSchema}.tasks (id, name, payload, state, attempts, max_attempts, run_at, enqueued_at, held, delay_ms)
+                SELECT md5(i::text), 'noop', '0', 0, 0, 5, 0, 0, false, 0 FROM generate_series(1, {warm}) AS i;
+                SELECT pg_notify('afterward_{warmSchema}', '');
+                """, connection))
+            {
+                await insert.ExecuteNonQueryAsync();
+            }
+
+            while (await Succeeded(connectionString, warmSchema) < warm)
+            {
+                await Task.Delay(20);
+            }
+
+            await warmHost.StopAsync();
+            await using var drop = new Npgsql.NpgsqlCommand($"DROP SCHEMA {warmSchema} CASCADE", connection);
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
+
+    Console.WriteLine("warm");
+    Console.Out.Flush();
+    _ = Console.ReadLine(); // "go": every worker is warm
+
+    using IHost host = await PostgresHost(connectionString, schema, concurrency, latencyLog);
     await host.WaitForShutdownAsync();
 }
 
@@ -255,9 +296,10 @@ async Task PostgresLatency(int samples, string connectionString)
     string log = Path.Combine(directory, "latency.log");
     using IHost enqueuer = await PostgresHost(connectionString, schema, 0, null);
     IDurableTasks tasks = enqueuer.Services.GetRequiredService<IDurableTasks>();
-    Process worker = Child("pg-worker", connectionString, schema, log);
+    Process worker = Child("pg-worker", connectionString, schema, "0", log);
     try
     {
+        await Go([worker]);
         await Task.Delay(3000); // the worker process starts and LISTENs; idle from then on
         for (int i = 0; i < samples; i++)
         {
@@ -338,6 +380,14 @@ static async Task<double> RunSeconds(string connectionString, string schema)
     return (long)(await command.ExecuteScalarAsync())! / 1000.0;
 }
 
+static async Task DropSchema(string connectionString, string schema)
+{
+    await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+    await connection.OpenAsync();
+    await using var command = new Npgsql.NpgsqlCommand($"DROP SCHEMA {schema} CASCADE", connection);
+    await command.ExecuteNonQueryAsync();
+}
+
 static async Task<long> Succeeded(string connectionString, string schema)
 {
     await using var connection = new Npgsql.NpgsqlConnection(connectionString);
@@ -346,9 +396,27 @@ static async Task<long> Succeeded(string connectionString, string schema)
     return (long)(await command.ExecuteScalarAsync())!;
 }
 
+// Waits until every pg-worker process is warm (and its host about to start), then lets them all start.
+static async Task Go(Process[] workers)
+{
+    foreach (Process worker in workers)
+    {
+        if (await worker.StandardOutput.ReadLineAsync() != "warm")
+        {
+            throw new InvalidOperationException("a worker process failed to warm up");
+        }
+    }
+
+    foreach (Process worker in workers)
+    {
+        await worker.StandardInput.WriteLineAsync("go");
+        await worker.StandardInput.FlushAsync();
+    }
+}
+
 static Process Child(params string[] arguments)
 {
-    var start = new ProcessStartInfo("dotnet") { UseShellExecute = false };
+    var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true };
     start.ArgumentList.Add(typeof(HangfireJob).Assembly.Location);
     foreach (string argument in arguments)
     {
