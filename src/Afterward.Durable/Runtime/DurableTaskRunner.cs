@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Threading.Channels;
 using Afterward.Durable.Handlers;
 using Afterward.Durable.Storage;
 using Afterward.Tasks;
@@ -43,12 +44,13 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
     private readonly CancellationTokenSource _stopClaiming = new();
     private readonly CancellationTokenSource _cancelRuns = new();
     private readonly CancellationTokenSource _stopStarting = new();
-    private readonly SemaphoreSlim _slots;
-    private readonly CompletionBatcher _completions;
+    private readonly Channel<Running> _local = Channel.CreateUnbounded<Running>(new UnboundedChannelOptions { SingleWriter = true });
+    private readonly CompletionBatcher<Running> _completions;
     private readonly int _minPrefetch;
     private readonly Lazy<Task> _ready;
     private readonly IReadOnlyList<string> _names;
     private Task _loop = Task.CompletedTask;
+    private Task[] _workers = [];
     private int _started;
     private int _stopped;
     private int _unfinished;
@@ -69,8 +71,7 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
         _logger = application.Logger;
         _accounting = new TaskAccounting(application, new TaskCounterCells());
         _names = handlers.HandledNames;
-        _slots = new SemaphoreSlim(Math.Max(1, options.MaxConcurrency));
-        _completions = new CompletionBatcher(store, _time, options.LeaseDuration, _logger);
+        _completions = new CompletionBatcher<Running>(store, _time, options.LeaseDuration, _logger, Stored);
 
         // Claims are batched: tasks are claimed (leased) ahead into a local queue and started as slots free, so that one
         // claim serves many runs (as graphile-worker's local queue does). See AdjustPrefetch for its size.
@@ -113,6 +114,10 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
         using (ExecutionContext.SuppressFlow())
         {
             _loop = Task.Run(RunAsync);
+            if (_names.Count > 0 && _minPrefetch > 0)
+            {
+                _workers = [.. Enumerable.Range(0, _options.MaxConcurrency).Select(_ => Task.Run(WorkAsync))];
+            }
         }
     }
 
@@ -144,11 +149,17 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
         _wake.Set();
         await _loop.ConfigureAwait(false);
 
-        Task[] runs = [.. _running.Values.Select(static r => r.Completion)];
+        // No task starts from now on: the claimed ones still waiting go back to the store (a worker that takes one does the same).
+        _local.Writer.TryComplete();
+        while (_local.Reader.TryRead(out Running? waiting))
+        {
+            Release(waiting);
+        }
+
         string[] names = [.. _running.Values.Where(static r => r.Started).Select(static r => r.Name)];
         try
         {
-            return await DrainAsync(runs, names, deadline).ConfigureAwait(false);
+            return await DrainAsync(_workers, names, deadline).ConfigureAwait(false);
         }
         finally
         {
@@ -193,7 +204,6 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
         _stopClaiming.Dispose();
         _stopStarting.Dispose();
         _cancelRuns.Dispose();
-        _slots.Dispose();
     }
 
     /// <summary>The store's counts (every instance's tasks), remembered for the gauge.</summary>
@@ -362,37 +372,48 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
 
     private void Begin(ClaimedTask task)
     {
-        var run = new Running(task.Id, task.Name, task.LeaseToken, CancellationTokenSource.CreateLinkedTokenSource(_cancelRuns.Token));
+        var run = new Running(task, CancellationTokenSource.CreateLinkedTokenSource(_cancelRuns.Token));
         _running[task.Id] = run;
         Interlocked.Increment(ref _unfinished);
         Interlocked.Increment(ref _held);
         Counters.AddQueued(1);
-        using (ExecutionContext.SuppressFlow())
-        {
-            run.Completion = Task.Run(() => StartWhenFreeAsync(task, run));
-        }
+        _local.Writer.TryWrite(run);
     }
 
     /// <summary>
-    /// A claimed task waits for a free slot and runs; its slot is free again as soon as the handler returns, and its
-    /// outcome is stored in the next batch. When the host stops first, the task goes back to the store unstarted.
+    /// One of MaxConcurrency workers: runs the claimed tasks of the local queue one after another, without a hand-off
+    /// per task. A handler's slot is free again as soon as it returns; its outcome is stored in the next batch. Once
+    /// the host stops, a task taken from the queue goes back to the store unstarted.
     /// </summary>
-    private async Task StartWhenFreeAsync(ClaimedTask task, Running run)
+    private async Task WorkAsync()
     {
-        try
+        ChannelReader<Running> local = _local.Reader;
+        while (await local.WaitToReadAsync().ConfigureAwait(false))
         {
-            await _slots.WaitAsync(_stopStarting.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Its attempt does not count: the release gives back what the claim added.
-            Unfinished(null);
-            await StoreAsync(new Completion(task.Id, task.LeaseToken, RunOutcome.Released, null, null), task.Name).ConfigureAwait(false);
-            Counters.AbandonedQueued(1);
-            Forget(run);
-            return;
-        }
+            while (local.TryRead(out Running? run))
+            {
+                if (_stopStarting.IsCancellationRequested)
+                {
+                    Release(run);
+                    continue;
+                }
 
+                try
+                {
+                    await RunOneAsync(run).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    // Not the handler's (that is caught and stored): the bookkeeping itself failed. The lease expires and the task runs again.
+                    Safely(() => DurableLog.StoreFailed(_logger, "running a task", _options.LeaseDuration, ex));
+                }
+            }
+        }
+    }
+
+    private async Task RunOneAsync(Running run)
+    {
+        ClaimedTask task = run.Task;
         (Completion? completion, string outcome) result;
         long started = Stopwatch.GetTimestamp();
         try
@@ -402,21 +423,53 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
         }
         finally
         {
-            _slots.Release();
             Unfinished(Stopwatch.GetTimestamp() - started);
         }
 
+        run.Outcome = result.outcome;
         if (run.LeaseLost)
         {
-            result.outcome = "lost";
+            run.Outcome = "lost";
             Safely(() => DurableLog.LeaseLost(_logger, task.Name, task.Id));
+            Finished(run);
         }
         else if (result.completion is { } done)
         {
-            await StoreAsync(done, task.Name).ConfigureAwait(false);
+            _completions.Store(done, run);
+        }
+        else
+        {
+            Finished(run);
+        }
+    }
+
+    /// <summary>A claimed task that will not start here: its attempt does not count (the release gives back what the claim added).</summary>
+    private void Release(Running run)
+    {
+        Unfinished(null);
+        Counters.AbandonedQueued(1);
+        run.Outcome = null;
+        _completions.Store(new Completion(run.Task.Id, run.Task.LeaseToken, RunOutcome.Released, null, null), run);
+    }
+
+    /// <summary>The batch holding a run's outcome was stored (true), fenced (false: the lease was taken over and the other run's outcome stands) or given up (null).</summary>
+    private void Stored(Running run, bool? applied)
+    {
+        if (applied == false)
+        {
+            Safely(() => DurableLog.LeaseLost(_logger, run.Task.Name, run.Task.Id));
         }
 
-        Count(result.outcome);
+        Finished(run);
+    }
+
+    private void Finished(Running run)
+    {
+        if (run.Outcome is { } outcome)
+        {
+            Count(outcome);
+        }
+
         Forget(run);
     }
 
@@ -436,7 +489,7 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
     /// <summary>The run's outcome is stored (or given up): it no longer holds its task.</summary>
     private void Forget(Running run)
     {
-        _running.TryRemove(run.Id, out _);
+        _running.TryRemove(run.Task.Id, out _);
         run.Cancel.Dispose();
         Interlocked.Decrement(ref _held);
         RoomMade();
@@ -529,18 +582,9 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
         }
     }
 
-    /// <summary>Stores an outcome in the next batch; a fenced one means the lease was taken over and the other run's outcome stands.</summary>
-    private async Task StoreAsync(Completion completion, string name)
-    {
-        if (await _completions.StoreAsync(completion).ConfigureAwait(false) == false)
-        {
-            Safely(() => DurableLog.LeaseLost(_logger, name, completion.Id));
-        }
-    }
-
     private async Task RenewAsync(long leaseUntil)
     {
-        Lease[] leases = [.. _running.Values.Select(static r => new Lease(r.Id, r.Token))];
+        Lease[] leases = [.. _running.Values.Select(static r => new Lease(r.Task.Id, r.Task.LeaseToken))];
         IReadOnlyList<string> lost = await Store.RenewAsync(leases, leaseUntil).ConfigureAwait(false);
         foreach (string id in lost)
         {
@@ -661,13 +705,11 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
         }
     }
 
-    private sealed class Running(string id, string name, long token, CancellationTokenSource cancel)
+    private sealed class Running(ClaimedTask task, CancellationTokenSource cancel)
     {
-        public string Id { get; } = id;
+        public ClaimedTask Task { get; } = task;
 
-        public string Name { get; } = name;
-
-        public long Token { get; } = token;
+        public string Name => Task.Name;
 
         public CancellationTokenSource Cancel { get; } = cancel;
 
@@ -675,6 +717,7 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
 
         public volatile bool Started;
 
-        public Task Completion { get; set; } = Task.CompletedTask;
+        /// <summary>What the attempt counts as once its outcome is stored (succeeded, failed, dead, released, lost); null for a task given back unstarted.</summary>
+        public string? Outcome;
     }
 }
