@@ -5,7 +5,8 @@
 //   dotnet run -c Release --project benchmarks/Afterward.DurableBench -- server durable|memory serves POST /work for an external load generator (wrk)
 //   ... -- pg <tasks> <worker processes 0|1|2> <connection string> [warm-up tasks]
 //                                                                      PostgreSQL: enqueue, then run by that many pg-worker processes
-//                                                                      (each first runs that many tasks of its own, in another schema)
+//                                                                      (each first runs batches of that many tasks of its own, in
+//                                                                      another schema, until a batch compiles no more methods)
 //   ... -- pg-latency <n> <connection string>                          enqueue → start on another (idle) instance
 //   ... -- hangfire-pg <jobs> <connection string>                      Hangfire.Core + Hangfire.PostgreSql
 // (benchmarks/durable-postgres.sh runs the PostgreSQL modes; BENCH_LOG=1 keeps the PostgreSQL hosts' console logging.)
@@ -224,10 +225,11 @@ async Task PostgresThroughput(int total, int workers, string connectionString, i
 
     var clock = Stopwatch.StartNew();
     using IHost? local = workers == 0 ? await PostgresHost(connectionString, schema, 8, null) : null;
+    int warmBatches = 0;
     Process[] children = [.. Enumerable.Range(0, workers).Select(_ => Child("pg-worker", connectionString, schema, warm.ToString()))];
     try
     {
-        await Go(children);
+        warmBatches = await Go(children);
         while (await Succeeded(connectionString, schema) < total)
         {
             await Task.Delay(100); // the time measured is the workers' own (stored) one: polling rarely takes little from them
@@ -242,9 +244,17 @@ async Task PostgresThroughput(int total, int workers, string connectionString, i
         }
     }
 
-    string how = warm > 0 ? $"warm ({warm} tasks each first)" : "cold (just started)";
+    string how = warm > 0 ? $"warm (up to {warmBatches} × {warm} tasks each first)" : "cold (just started)";
     double seconds = await RunSeconds(connectionString, schema);
-    await DropSchema(connectionString, schema);
+    if (Environment.GetEnvironmentVariable("BENCH_KEEP") is null)
+    {
+        await DropSchema(connectionString, schema);
+    }
+    else
+    {
+        Console.WriteLine("kept schema " + schema);
+    }
+
     Console.WriteLine($"afterward postgres: {total} tasks, {workers} worker process(es), {how}: {total / seconds:F0} tasks/s " +
         $"(first start → last success; {total / clock.Elapsed.TotalSeconds:F0}/s with the workers' start); enqueue {enqueueRate:F0}/s, p50 {latencies[total / 2]:F3} ms, p99 {latencies[(int)(total * 0.99)]:F3} ms");
 }
@@ -252,26 +262,39 @@ async Task PostgresThroughput(int total, int workers, string connectionString, i
 async Task PostgresWorker(string connectionString, string schema, int warm, string? latencyLog)
 {
     int concurrency = Math.Max(8, 2 * Environment.ProcessorCount);
+    int batches = 0;
     if (warm > 0)
     {
+        // Batches of warm-up tasks until one batch compiles (almost) no method: tiered compilation promotes hot methods
+        // late and in the background (after 30 calls, a tier-0 quiet period, then again through the instrumented tier),
+        // so "warm" means that it has settled under this load, as in a service that has run for a while.
         string warmSchema = schema + "_warm_" + Environment.ProcessId;
         using (IHost warmHost = await PostgresHost(connectionString, warmSchema, concurrency, null))
         {
             await using var connection = new Npgsql.NpgsqlConnection(connectionString);
             await connection.OpenAsync();
-            // The rows AddDurableTaskAsync would store, inserted at once; the host is woken by the notification.
-            await using (var insert = new Npgsql.NpgsqlCommand($"""
-                INSERT INTO {warmSchema}.tasks (id, name, payload, state, attempts, max_attempts, run_at, enqueued_at, held, delay_ms)
-                SELECT md5(i::text), 'noop', '0', 0, 0, 5, 0, 0, false, 0 FROM generate_series(1, {warm}) AS i;
-                SELECT pg_notify('afterward_{warmSchema}', '');
-                """, connection))
+            for (batches = 1; batches <= 20; batches++)
             {
-                await insert.ExecuteNonQueryAsync();
-            }
+                long compiled = System.Runtime.JitInfo.GetCompiledMethodCount();
+                // The rows AddDurableTaskAsync would store, inserted at once; the host is woken by the notification.
+                await using (var insert = new Npgsql.NpgsqlCommand($"""
+                    INSERT INTO {warmSchema}.tasks (id, name, payload, state, attempts, max_attempts, run_at, enqueued_at, held, delay_ms)
+                    SELECT md5('{batches}.' || i), 'noop', '0', 0, 0, 5, 0, 0, false, 0 FROM generate_series(1, {warm}) AS i;
+                    SELECT pg_notify('afterward_{warmSchema}', '');
+                    """, connection))
+                {
+                    await insert.ExecuteNonQueryAsync();
+                }
 
-            while (await Succeeded(connectionString, warmSchema) < warm)
-            {
-                await Task.Delay(20);
+                while (await Succeeded(connectionString, warmSchema) < (long)batches * warm)
+                {
+                    await Task.Delay(100);
+                }
+
+                if (System.Runtime.JitInfo.GetCompiledMethodCount() - compiled <= 2)
+                {
+                    break;
+                }
             }
 
             await warmHost.StopAsync();
@@ -280,7 +303,7 @@ async Task PostgresWorker(string connectionString, string schema, int warm, stri
         }
     }
 
-    Console.WriteLine("warm");
+    Console.WriteLine($"warm {Math.Min(batches, 20)}");
     Console.Out.Flush();
     _ = Console.ReadLine(); // "go": every worker is warm
 
@@ -396,15 +419,19 @@ static async Task<long> Succeeded(string connectionString, string schema)
     return (long)(await command.ExecuteScalarAsync())!;
 }
 
-// Waits until every pg-worker process is warm (and its host about to start), then lets them all start.
-static async Task Go(Process[] workers)
+// Waits until every pg-worker process is warm (and its host about to start), then lets them all start; returns the
+// most warm-up batches a worker needed.
+static async Task<int> Go(Process[] workers)
 {
+    int batches = 0;
     foreach (Process worker in workers)
     {
-        if (await worker.StandardOutput.ReadLineAsync() != "warm")
+        if (await worker.StandardOutput.ReadLineAsync() is not { } line || !line.StartsWith("warm ", StringComparison.Ordinal))
         {
             throw new InvalidOperationException("a worker process failed to warm up");
         }
+
+        batches = Math.Max(batches, int.Parse(line["warm ".Length..]));
     }
 
     foreach (Process worker in workers)
@@ -412,6 +439,8 @@ static async Task Go(Process[] workers)
         await worker.StandardInput.WriteLineAsync("go");
         await worker.StandardInput.FlushAsync();
     }
+
+    return batches;
 }
 
 static Process Child(params string[] arguments)

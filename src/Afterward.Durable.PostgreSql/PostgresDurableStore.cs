@@ -148,16 +148,17 @@ internal sealed class PostgresDurableStore : IDurableStore
     {
         // The plan must not depend on statistics, which lag far behind a queue table (a table filled within
         // autovacuum's minute looks nearly empty to the planner): the claim's transaction rules out sorts, bitmap scans,
-        // hash and merge joins, so that it walks tasks_due in run_at order, stops after a batch and looks each claimed
-        // row up by its key, instead of sorting the backlog or hashing the whole table, finished rows included.
+        // hash and merge joins, so that it walks tasks_due in run_at order, stops after a batch and updates each claimed
+        // row where it lies (by ctid: the row lock keeps it there until the statement ends), instead of sorting the
+        // backlog or hashing the whole table, finished rows included.
         string sql = $"""
             WITH next AS (
-              SELECT id FROM {_t} WHERE state = 0 AND run_at <= $1 AND name = ANY($2)
+              SELECT ctid FROM {_t} WHERE state = 0 AND run_at <= $1 AND name = ANY($2)
               ORDER BY run_at LIMIT $3 FOR UPDATE SKIP LOCKED)
             UPDATE {_t} AS t
             SET state = 1, attempts = t.attempts + 1, lease_owner = $4, lease_until = $5, lease_token = t.lease_token + 1,
                 started_at = $1, last_instance = $4, held = false
-            FROM next WHERE t.id = next.id
+            FROM next WHERE t.ctid = next.ctid
             RETURNING t.id, t.name, t.payload, t.attempts, t.max_attempts, t.timeout_ms, t.enqueued_at, t.run_at, t.lease_token, t.trace_parent;
             """;
         List<ClaimedTask> claimed = await PlannedAsync(sql, [now, names.ToArray(), max, owner, leaseUntil], static reader =>
