@@ -109,12 +109,16 @@ internal sealed class CompletionBatcher<TState> : IAsyncDisposable
                 {
                     DurableTaskRunner.Safely(() => DurableLog.StoreFailed(_logger, "storing tasks' outcomes", StoreRetry, ex));
                     long now = Now();
-                    foreach (Pending expired in batch.Where(p => p.GiveUpAt <= now))
+                    batch.RemoveAll(p =>
                     {
-                        Report(expired, null);
-                    }
+                        if (p.GiveUpAt > now)
+                        {
+                            return false;
+                        }
 
-                    batch.RemoveAll(p => p.GiveUpAt <= now);
+                        Report(p, null);
+                        return true;
+                    });
                     if (batch.Count > 0)
                     {
                         await Task.Delay(StoreRetry, _time).ConfigureAwait(false);

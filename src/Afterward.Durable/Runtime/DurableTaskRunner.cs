@@ -73,7 +73,7 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
         _names = handlers.HandledNames;
         _completions = new CompletionBatcher<Running>(store, _time, options.LeaseDuration, _logger, Stored);
 
-        // Claims are batched: tasks are claimed (leased) ahead into a local queue and started as slots free, so that one
+        // Claims are batched: tasks are claimed (leased) ahead into a local queue that the workers take from, so that one
         // claim serves many runs (as graphile-worker's local queue does). See AdjustPrefetch for its size.
         _minPrefetch = 2 * options.MaxConcurrency; // 0: this instance only enqueues
         _prefetch = _minPrefetch;
@@ -382,7 +382,7 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
 
     /// <summary>
     /// One of MaxConcurrency workers: runs the claimed tasks of the local queue one after another, without a hand-off
-    /// per task. A handler's slot is free again as soon as it returns; its outcome is stored in the next batch. Once
+    /// per task. The worker takes its next task as soon as a handler returns; the outcome is stored in the next batch. Once
     /// the host stops, a task taken from the queue goes back to the store unstarted.
     /// </summary>
     private async Task WorkAsync()
