@@ -1,6 +1,8 @@
 using BenchmarkDotNet.Attributes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Routing.Patterns;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Afterward.Benchmarks;
@@ -17,6 +19,7 @@ public class MiddlewareBenchmarks
     private RequestDelegate _bare = null!;
     private RequestDelegate _afterward = null!;
     private ServiceProvider _services = null!;
+    private readonly Endpoint _endpoint = new RouteEndpointBuilder(static _ => Task.CompletedTask, RoutePatternFactory.Parse("/plain"), 0).Build();
 
     [GlobalSetup]
     public void Setup()
@@ -37,6 +40,21 @@ public class MiddlewareBenchmarks
 
     [Benchmark]
     public Task UseAfterward() => _afterward(new DefaultHttpContext());
+
+    /// <summary>As minimal hosting runs it: routing already matched a route endpoint (named by route).</summary>
+    [Benchmark]
+    public Task Routed_Bare() => _bare(Routed());
+
+    [Benchmark]
+    public Task Routed_UseAfterward() => _afterward(Routed());
+
+    private DefaultHttpContext Routed()
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Method = HttpMethods.Get;
+        context.SetEndpoint(_endpoint);
+        return context;
+    }
 
     private RequestDelegate Pipeline(bool afterward)
     {

@@ -17,9 +17,12 @@ internal sealed class AfterwardMiddleware(RequestDelegate next, Application appl
     {
         Transaction transaction;
         Endpoint? routed;
+        Activity? requestActivity;
         try
         {
-            Activity? requestActivity = context.Features.Get<IHttpActivityFeature>()?.Activity;
+            // ASP.NET Core makes its request activity current when it creates one: with none current there is none
+            // (and no feature lookup to pay for).
+            requestActivity = Activity.Current is null ? null : context.Features.Get<IHttpActivityFeature>()?.Activity;
             transaction = application.StartTransaction(TransactionKind.Web, "Unknown", "Uri", requestActivity);
             transaction.AcceptTasks();
 
@@ -52,26 +55,29 @@ internal sealed class AfterwardMiddleware(RequestDelegate next, Application appl
         }
         finally
         {
-            Complete(context, transaction, failure, routed);
+            Complete(context, transaction, failure, routed, requestActivity);
         }
     }
 
     /// <summary>Names the transaction by its endpoint (route or action) and applies the endpoint's Afterward metadata.</summary>
     private static void ApplyEndpoint(HttpContext context, Endpoint? endpoint, Transaction transaction)
     {
-        (string group, string name) = TransactionNamer.For(context, endpoint);
-        transaction.SetName(name, group, NamePriority.Framework);
-        if (endpoint is not null)
+        if (endpoint is null)
         {
-            ApplyEndpointMetadata(endpoint, transaction);
+            transaction.SetName(TransactionNamer.ForStatus(context.Response.StatusCode));
+            return;
         }
+
+        EndpointNames names = TransactionNamer.Of(endpoint);
+        transaction.SetName(names.For(context.Request.Method));
+        ApplyEndpointMetadata(names, transaction);
     }
 
     /// <summary>
     /// Records the request and hands its tasks over. Each step is isolated: naming, request items or span tags that
     /// throw (an <c>Items</c> value whose <c>ToString</c> throws, say) cost that step, never the request's tasks.
     /// </summary>
-    private void Complete(HttpContext context, Transaction transaction, Exception? failure, Endpoint? routed)
+    private void Complete(HttpContext context, Transaction transaction, Exception? failure, Endpoint? routed, Activity? activity)
     {
         try
         {
@@ -120,7 +126,6 @@ internal sealed class AfterwardMiddleware(RequestDelegate next, Application appl
             List<TaskItem>? tasks = transaction.TakeTasks();
             if (tasks is not null)
             {
-                Activity? activity = context.Features.Get<IHttpActivityFeature>()?.Activity;
                 string traceId = activity?.TraceId.ToHexString() ?? context.TraceIdentifier;
                 var batch = new TaskBatch(tasks, activity?.Context ?? default, traceId, runner);
                 if (failed)
@@ -144,20 +149,20 @@ internal sealed class AfterwardMiddleware(RequestDelegate next, Application appl
         }
     }
 
-    private static void ApplyEndpointMetadata(Endpoint endpoint, Transaction transaction)
+    private static void ApplyEndpointMetadata(EndpointNames endpoint, Transaction transaction)
     {
-        if (endpoint.Metadata.GetMetadata<DashboardEndpointMetadata>() is not null)
+        if (endpoint.IsDashboard)
         {
             transaction.SetIgnored(true);
             return;
         }
 
-        if (endpoint.Metadata.GetMetadata<BackgroundTaskAttribute>() is { } attribute)
+        if (endpoint.BackgroundTask is { } attribute)
         {
             transaction.SetKind(TransactionKind.Background);
-            if (attribute.Name is not null)
+            if (endpoint.BackgroundTaskName is { } name)
             {
-                transaction.SetName(attribute.Name, attribute.Group, NamePriority.Endpoint);
+                transaction.SetName(name);
             }
 
             if (!string.IsNullOrWhiteSpace(attribute.Application))

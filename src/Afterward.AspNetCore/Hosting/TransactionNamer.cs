@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Afterward.Transactions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Controllers;
 using Microsoft.AspNetCore.Routing;
@@ -8,68 +9,104 @@ namespace Afterward.AspNetCore.Hosting;
 /// <summary>
 /// Names a web transaction from its matched endpoint, never from the raw path (cardinality): minimal APIs
 /// <c>Route/{METHOD} {pattern}</c>, MVC <c>MVC/{Controller}/{Action}</c>, nothing matched <c>StatusCode/{code}</c>.
+/// Names are computed once per endpoint and method and handed out as the same normalized instance, so naming a
+/// request costs a lookup by reference and allocates nothing.
 /// </summary>
 internal static class TransactionNamer
 {
     private const int MaxCached = 10_000;
-    private static readonly ConcurrentDictionary<(Endpoint, string), (string Group, string Name)> Cache = new();
-    private static readonly string[] StatusCodes = [.. Enumerable.Range(0, 600).Select(static c => c.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+    private const int OtherMethod = 10;
 
-    public static (string Group, string Name) For(HttpContext context, Endpoint? endpoint)
+    private static readonly ConcurrentDictionary<Endpoint, EndpointNames> Cache = new(ReferenceEqualityComparer.Instance);
+    private static readonly TransactionName?[] StatusCodes = new TransactionName?[600];
+
+    /// <summary>The name of a request that matched no endpoint: <c>StatusCode/{code}</c>.</summary>
+    public static TransactionName ForStatus(int code) =>
+        (uint)code < StatusCodes.Length ? StatusCodes[code] ??= StatusCode(code) : StatusCode(code);
+
+    /// <summary>What naming needs of an endpoint, read from its metadata once.</summary>
+    public static EndpointNames Of(Endpoint endpoint)
     {
-        if (endpoint is null)
+        if (Cache.TryGetValue(endpoint, out EndpointNames? names))
         {
-            int code = context.Response.StatusCode;
-            return ("StatusCode", (uint)code < StatusCodes.Length ? StatusCodes[code] : code.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return names;
         }
 
-        string method = KnownMethod(context.Request.Method);
-        if (Cache.TryGetValue((endpoint, method), out (string, string) cached))
-        {
-            return cached;
-        }
-
-        (string, string) name = Compute(endpoint, method);
-        if (Cache.Count < MaxCached)
-        {
-            Cache.TryAdd((endpoint, method), name);
-        }
-
-        return name;
+        names = new EndpointNames(endpoint);
+        return Cache.Count < MaxCached ? Cache.GetOrAdd(endpoint, names) : names;
     }
 
     /// <summary>
     /// The request's method as it enters a name: a standard method as it is (its canonical string), anything else
     /// <c>_OTHER</c> as OpenTelemetry's semantic conventions do, so that clients cannot mint transaction names.
     /// </summary>
-    internal static string KnownMethod(string method) => method switch
+    internal static readonly string[] Methods =
+    [
+        HttpMethods.Get, HttpMethods.Post, HttpMethods.Put, HttpMethods.Delete, HttpMethods.Patch, HttpMethods.Head,
+        HttpMethods.Options, HttpMethods.Trace, HttpMethods.Connect, HttpMethods.Query, "_OTHER",
+    ];
+
+    internal static int MethodIndex(string method) => method switch
     {
-        _ when HttpMethods.IsGet(method) => HttpMethods.Get,
-        _ when HttpMethods.IsPost(method) => HttpMethods.Post,
-        _ when HttpMethods.IsPut(method) => HttpMethods.Put,
-        _ when HttpMethods.IsDelete(method) => HttpMethods.Delete,
-        _ when HttpMethods.IsPatch(method) => HttpMethods.Patch,
-        _ when HttpMethods.IsHead(method) => HttpMethods.Head,
-        _ when HttpMethods.IsOptions(method) => HttpMethods.Options,
-        _ when HttpMethods.IsTrace(method) => HttpMethods.Trace,
-        _ when HttpMethods.IsConnect(method) => HttpMethods.Connect,
-        _ when HttpMethods.IsQuery(method) => HttpMethods.Query,
-        _ => "_OTHER",
+        _ when HttpMethods.IsGet(method) => 0,
+        _ when HttpMethods.IsPost(method) => 1,
+        _ when HttpMethods.IsPut(method) => 2,
+        _ when HttpMethods.IsDelete(method) => 3,
+        _ when HttpMethods.IsPatch(method) => 4,
+        _ when HttpMethods.IsHead(method) => 5,
+        _ when HttpMethods.IsOptions(method) => 6,
+        _ when HttpMethods.IsTrace(method) => 7,
+        _ when HttpMethods.IsConnect(method) => 8,
+        _ when HttpMethods.IsQuery(method) => 9,
+        _ => OtherMethod,
     };
 
-    private static (string Group, string Name) Compute(Endpoint endpoint, string method)
+    private static TransactionName StatusCode(int code) =>
+        Named("StatusCode", code.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    internal static TransactionName Compute(Endpoint endpoint, string method)
     {
         if (endpoint.Metadata.GetMetadata<ControllerActionDescriptor>() is { } action)
         {
-            return ("MVC", action.ControllerName + "/" + action.ActionName);
+            return Named("MVC", action.ControllerName + "/" + action.ActionName);
         }
 
         if (endpoint is RouteEndpoint route)
         {
             string pattern = route.RoutePattern.RawText ?? "/";
-            return ("Route", method + " " + (pattern.StartsWith('/') ? pattern : "/" + pattern));
+            return Named("Route", method + " " + (pattern.StartsWith('/') ? pattern : "/" + pattern));
         }
 
-        return ("Endpoint", endpoint.DisplayName ?? "Unnamed");
+        return Named("Endpoint", endpoint.DisplayName ?? "Unnamed");
+    }
+
+    private static TransactionName Named(string group, string name) =>
+        new(MetricNames.NormalizeGroup(group), MetricNames.NormalizeName(name), NamePriority.Framework);
+}
+
+/// <summary>An endpoint's transaction name per request method, and the Afterward metadata it carries.</summary>
+internal sealed class EndpointNames(Endpoint endpoint)
+{
+    private readonly TransactionName?[] _byMethod = new TransactionName?[TransactionNamer.Methods.Length];
+
+    /// <summary>A dashboard endpoint: its requests are not recorded.</summary>
+    public bool IsDashboard { get; } = endpoint.Metadata.GetMetadata<DashboardEndpointMetadata>() is not null;
+
+    /// <summary>The endpoint's <c>[BackgroundTask]</c>, which makes its requests background transactions.</summary>
+    public BackgroundTaskAttribute? BackgroundTask { get; } = endpoint.Metadata.GetMetadata<BackgroundTaskAttribute>();
+
+    /// <summary>The name that attribute gives, if any.</summary>
+    public TransactionName? BackgroundTaskName => _backgroundTaskName ??= BackgroundTask is { Name: { } name } attribute
+        ? new TransactionName(MetricNames.NormalizeGroup(attribute.Group), MetricNames.NormalizeName(name), NamePriority.Endpoint)
+        : null;
+
+    private TransactionName? _backgroundTaskName;
+
+    public TransactionName For(string method)
+    {
+        int index = TransactionNamer.MethodIndex(method);
+
+        // A race fills a slot twice with equal names: harmless.
+        return _byMethod[index] ??= TransactionNamer.Compute(endpoint, TransactionNamer.Methods[index]);
     }
 }

@@ -5,7 +5,9 @@ namespace Afterward.Metrics;
 
 /// <summary>
 /// All metrics of one application. Transaction names are bounded by <see cref="AfterwardOptions.MaxTransactionNames"/>;
-/// recording a known name takes two uncontended locks and allocates nothing.
+/// recording a known name takes its entry's lock and allocates nothing. The per-kind rollups (<c>WebTransaction</c>,
+/// <c>OtherTransaction/all</c>, <c>Apdex</c>, <c>Errors/all*</c>) are the sums of the entries, added up when collected,
+/// so that requests to different names share no lock.
 /// </summary>
 internal sealed class MetricAggregator
 {
@@ -18,8 +20,6 @@ internal sealed class MetricAggregator
     private readonly ConcurrentDictionary<(string Group, string Name), SegmentEntry> _segments = new();
     private readonly ConcurrentDictionary<string, CounterEntry> _counters = new(StringComparer.Ordinal);
     private readonly Lock _namesGate = new();
-    private readonly RollupEntry _web = new(TransactionKind.Web);
-    private readonly RollupEntry _other = new(TransactionKind.Background);
     private volatile bool _recorded;
     private int _webNames;
     private int _backgroundNames;
@@ -123,21 +123,6 @@ internal sealed class MetricAggregator
             }
         }
 
-        RollupEntry rollup = entry.Kind == TransactionKind.Web ? _web : _other;
-        lock (rollup.Gate)
-        {
-            rollup.Duration.Interval.Record(duration, exclusive);
-            if (zone is { } z)
-            {
-                rollup.Apdex.Record(z);
-            }
-
-            if (error)
-            {
-                rollup.Errors.Interval++;
-            }
-        }
-
         if (segments is not null)
         {
             foreach (SegmentRecord segment in segments)
@@ -191,7 +176,8 @@ internal sealed class MetricAggregator
         var scoped = new Dictionary<(string, string), MetricStats>();
         var apdex = new Dictionary<string, ApdexStats>(StringComparer.Ordinal);
         TimeSpan threshold = _application.Options.ApdexThreshold;
-        long errors = 0;
+        var web = new Rollup(TransactionKind.Web);
+        var other = new Rollup(TransactionKind.Background);
 
         foreach (TransactionEntry entry in _transactions.Values.Concat(_overflow.Values))
         {
@@ -200,6 +186,7 @@ internal sealed class MetricAggregator
                 Stats stats = harvest ? entry.Duration.Harvest() : entry.Duration.Totals;
                 ApdexCounts counts = harvest ? entry.Apdex.Harvest() : entry.Apdex.Totals;
                 long entryErrors = harvest ? entry.Errors.Harvest() : entry.Errors.Totals;
+                (entry.Kind == TransactionKind.Web ? ref web : ref other).Add(stats, counts, entryErrors);
                 if (stats.Count > 0)
                 {
                     unscoped[entry.MetricName] = stats.ToPublic();
@@ -220,8 +207,7 @@ internal sealed class MetricAggregator
             }
         }
 
-        errors += _web.Collect(harvest, unscoped, apdex, threshold);
-        errors += _other.Collect(harvest, unscoped, apdex, threshold);
+        long errors = web.WriteTo(unscoped, apdex, threshold) + other.WriteTo(unscoped, apdex, threshold);
         if (errors > 0)
         {
             unscoped["Errors/all"] = CountStats(errors);
@@ -304,51 +290,49 @@ internal sealed class MetricAggregator
     private readonly record struct NameKey(TransactionKind Kind, string Group, string Name);
 
     /// <summary>The per-kind rollups: WebTransaction/HttpDispatcher/Apdex or OtherTransaction/all, and their error counts.</summary>
-    private sealed class RollupEntry(TransactionKind kind)
+    private struct Rollup(TransactionKind kind)
     {
-        public Lock Gate { get; } = new();
+        private Stats _duration;
+        private ApdexCounts _apdex;
+        private long _errors;
 
-        public MetricCell Duration;
-
-        public ApdexCell Apdex;
-
-        public CountCell Errors;
-
-        public long Collect(bool harvest, Dictionary<string, MetricStats> unscoped, Dictionary<string, ApdexStats> apdex, TimeSpan threshold)
+        public void Add(in Stats duration, in ApdexCounts apdex, long errors)
         {
-            lock (Gate)
+            _duration.Add(duration);
+            _apdex.Add(apdex);
+            _errors += errors;
+        }
+
+        /// <summary>Writes the rollup's metrics; returns its error count.</summary>
+        public readonly long WriteTo(Dictionary<string, MetricStats> unscoped, Dictionary<string, ApdexStats> apdex, TimeSpan threshold)
+        {
+            bool web = kind == TransactionKind.Web;
+            if (_duration.Count > 0)
             {
-                Stats stats = harvest ? Duration.Harvest() : Duration.Totals;
-                ApdexCounts counts = harvest ? Apdex.Harvest() : Apdex.Totals;
-                long errors = harvest ? Errors.Harvest() : Errors.Totals;
-                bool web = kind == TransactionKind.Web;
-                if (stats.Count > 0)
+                if (web)
                 {
-                    if (web)
-                    {
-                        unscoped["WebTransaction"] = stats.ToPublic();
-                        unscoped["HttpDispatcher"] = stats.ToPublic();
-                        unscoped["WebTransactionTotalTime"] = stats.ToTotalTime();
-                    }
-                    else
-                    {
-                        unscoped["OtherTransaction/all"] = stats.ToPublic();
-                        unscoped["OtherTransactionTotalTime"] = stats.ToTotalTime();
-                    }
+                    unscoped["WebTransaction"] = _duration.ToPublic();
+                    unscoped["HttpDispatcher"] = _duration.ToPublic();
+                    unscoped["WebTransactionTotalTime"] = _duration.ToTotalTime();
                 }
-
-                if (web && counts.Count > 0)
+                else
                 {
-                    apdex["Apdex"] = counts.ToPublic(threshold);
+                    unscoped["OtherTransaction/all"] = _duration.ToPublic();
+                    unscoped["OtherTransactionTotalTime"] = _duration.ToTotalTime();
                 }
-
-                if (errors > 0)
-                {
-                    unscoped[web ? "Errors/allWeb" : "Errors/allOther"] = CountStats(errors);
-                }
-
-                return errors;
             }
+
+            if (web && _apdex.Count > 0)
+            {
+                apdex["Apdex"] = _apdex.ToPublic(threshold);
+            }
+
+            if (_errors > 0)
+            {
+                unscoped[web ? "Errors/allWeb" : "Errors/allOther"] = CountStats(_errors);
+            }
+
+            return _errors;
         }
     }
 }

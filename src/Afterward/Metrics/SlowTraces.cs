@@ -23,15 +23,26 @@ internal sealed class SlowTraces
 
     private readonly List<TraceSample> _samples = new(Capacity);
 
+    /// <summary>The fastest sample's duration (ticks) and the oldest's end, kept as the list changes.</summary>
+    private double _fastestTicks;
+    private DateTimeOffset _oldest;
+
     /// <summary>Drops samples older than 30 minutes; true when this duration would make the list. Allocates nothing.</summary>
     public bool Qualifies(long durationTicks, DateTimeOffset now)
     {
+        // Steady traffic: the list is full, none of it has expired, and this one is no slower than its fastest.
+        if (_samples.Count == Capacity && durationTicks <= _fastestTicks && now - _oldest <= KeepFor)
+        {
+            return false;
+        }
+
         bool faster = false;
         for (int i = _samples.Count - 1; i >= 0; i--)
         {
             if (now - _samples[i].EndedAt > KeepFor)
             {
                 _samples.RemoveAt(i);
+                Summarize();
             }
             else if (_samples[i].DurationMs * TimeSpan.TicksPerMillisecond < durationTicks)
             {
@@ -59,6 +70,18 @@ internal sealed class SlowTraces
         }
 
         _samples.Add(sample);
+        Summarize();
+    }
+
+    private void Summarize()
+    {
+        _fastestTicks = double.MaxValue;
+        _oldest = DateTimeOffset.MaxValue;
+        foreach (TraceSample sample in _samples)
+        {
+            _fastestTicks = Math.Min(_fastestTicks, sample.DurationMs * TimeSpan.TicksPerMillisecond);
+            _oldest = sample.EndedAt < _oldest ? sample.EndedAt : _oldest;
+        }
     }
 
     /// <summary>Slowest first.</summary>

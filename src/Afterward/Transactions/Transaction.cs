@@ -22,10 +22,11 @@ public sealed class Transaction : IFrame
     /// </summary>
     private static readonly Lock[] Gates = [.. Enumerable.Range(0, 64).Select(static _ => new Lock())];
     private readonly InFlightSet? _inFlight;
-    private volatile string _group;
-    private volatile string _name;
+    private readonly string _group;
+    private readonly string _name;
+    /// <summary>The name set after the start (null until then): replaced whole, so a reader never sees half of a rename.</summary>
+    private TransactionName? _renamed;
     private int _kind;
-    private int _namePriority;
     private int _ended;
     private bool _ignored;
     private bool _apdexSuppressed;
@@ -60,13 +61,23 @@ public sealed class Transaction : IFrame
     public TransactionKind Kind => (TransactionKind)Volatile.Read(ref _kind);
 
     /// <summary>The group, such as <c>Function</c>, <c>Route</c> or <c>Task</c>.</summary>
-    public string Group => _group;
+    public string Group => Volatile.Read(ref _renamed)?.Group ?? _group;
 
     /// <summary>The name within the group.</summary>
-    public string Name => _name;
+    public string Name => Volatile.Read(ref _renamed)?.Name ?? _name;
 
     /// <summary>The metric name: <c>WebTransaction/{group}/{name}</c> or <c>OtherTransaction/{group}/{name}</c>.</summary>
-    public string MetricName => (Kind == TransactionKind.Web ? "WebTransaction/" : "OtherTransaction/") + _group + "/" + _name;
+    public string MetricName
+    {
+        get
+        {
+            (string group, string name) = Naming;
+            return (Kind == TransactionKind.Web ? "WebTransaction/" : "OtherTransaction/") + group + "/" + name;
+        }
+    }
+
+    /// <summary>Group and name read together (a rename in between cannot mix them).</summary>
+    internal (string Group, string Name) Naming => Volatile.Read(ref _renamed) is { } renamed ? (renamed.Group, renamed.Name) : (_group, _name);
 
     /// <summary>How long the transaction has been running.</summary>
     public TimeSpan Elapsed => Application.Time.GetElapsedTime(_startTimestamp);
@@ -102,10 +113,10 @@ public sealed class Transaction : IFrame
     internal long StartTimestamp => _startTimestamp;
 
     /// <summary>True while the request's handler (or a running task) may add background tasks.</summary>
-    internal bool AcceptsTasks => Volatile.Read(ref _tasksState) == TasksOpen;
+    internal bool AcceptsTasks => _acceptsTasks && !ReferenceEquals(Volatile.Read(ref _tasks), ClosedTasks);
 
     /// <summary>Lets the request's handler add background tasks (set by the ASP.NET Core middleware).</summary>
-    internal void AcceptTasks() => _tasksState = TasksOpen;
+    internal void AcceptTasks() => _acceptsTasks = true;
 
     /// <summary>
     /// Adds a task to run after the response; false when this transaction takes no tasks. The list is made for one
@@ -114,70 +125,92 @@ public sealed class Transaction : IFrame
     /// <exception cref="InvalidOperationException">The response already completed.</exception>
     internal bool AddTask(Tasks.TaskItem item)
     {
+        if (!_acceptsTasks)
+        {
+            return false;
+        }
+
+        // Adders serialize on the lock; TakeTasks swaps the list out without it, then waits for an adder that read
+        // the list before the swap (see there).
         lock (Gate)
         {
-            if (_tasksState == TasksClosed)
+            List<Tasks.TaskItem>? tasks = Volatile.Read(ref _tasks);
+            if (tasks is null)
             {
-                throw new InvalidOperationException(
-                    "BackgroundTasks.AddTask was called after the request's response completed; the task would never run. " +
-                    "Add tasks before the handler returns.");
+                tasks = new List<Tasks.TaskItem>(1) { item };
+                if (Interlocked.CompareExchange(ref _tasks, tasks, null) is null)
+                {
+                    return true;
+                }
             }
-
-            if (_tasksState != TasksOpen)
+            else if (!ReferenceEquals(tasks, ClosedTasks))
             {
-                return false;
+                tasks.Add(item);
+                return true;
             }
-
-            (_tasks ??= new List<Tasks.TaskItem>(1)).Add(item);
-            return true;
         }
+
+        throw new InvalidOperationException(
+            "BackgroundTasks.AddTask was called after the request's response completed; the task would never run. " +
+            "Add tasks before the handler returns.");
     }
 
-    /// <summary>Closes the task list and returns what was added; most requests add nothing and allocate nothing.</summary>
+    /// <summary>
+    /// Closes the task list and returns what was added. A request that added nothing takes no lock and allocates
+    /// nothing: the swap alone closes the list (an adder after it sees it closed and throws).
+    /// </summary>
     internal List<Tasks.TaskItem>? TakeTasks()
     {
-        if (Volatile.Read(ref _tasksState) != TasksOpen)
+        if (!_acceptsTasks)
         {
             return null;
         }
 
+        List<Tasks.TaskItem>? tasks = Interlocked.Exchange(ref _tasks, ClosedTasks);
+        if (tasks is null || ReferenceEquals(tasks, ClosedTasks))
+        {
+            return null;
+        }
+
+        // An adder that read the list before the swap may still be adding to it: its lock ends before this one starts.
         lock (Gate)
         {
-            _tasksState = TasksClosed;
-            List<Tasks.TaskItem>? tasks = _tasks;
-            _tasks = null;
             return tasks;
         }
     }
 
-    private const int TasksOpen = 1;
-    private const int TasksClosed = 2;
-    private int _tasksState;
+    /// <summary>Stands for a task list that is closed: the response completed.</summary>
+    private static readonly List<Tasks.TaskItem> ClosedTasks = [];
+    private bool _acceptsTasks;
     private List<Tasks.TaskItem>? _tasks;
 
     /// <summary>Sets name and group unless a name of a higher priority was already set.</summary>
     internal bool SetName(string? name, string? group, NamePriority priority)
     {
-        if (IsEnded || (int)priority < Volatile.Read(ref _namePriority))
+        if (IsEnded || priority < (Volatile.Read(ref _renamed)?.Priority ?? NamePriority.Initial))
         {
             return false;
         }
 
-        string normalizedGroup = MetricNames.NormalizeGroup(group);
-        string normalizedName = MetricNames.NormalizeName(name);
-        lock (Gate)
+        return SetName(new TransactionName(MetricNames.NormalizeGroup(group), MetricNames.NormalizeName(name), priority));
+    }
+
+    /// <summary>Sets an already normalized name (such as one cached per endpoint) unless a higher priority was set.</summary>
+    internal bool SetName(TransactionName naming)
+    {
+        while (true)
         {
-            if ((int)priority < _namePriority)
+            TransactionName? current = Volatile.Read(ref _renamed);
+            if (IsEnded || naming.Priority < (current?.Priority ?? NamePriority.Initial))
             {
                 return false;
             }
 
-            _namePriority = (int)priority;
-            _group = normalizedGroup;
-            _name = normalizedName;
+            if (ReferenceEquals(Interlocked.CompareExchange(ref _renamed, naming, current), current))
+            {
+                return true;
+            }
         }
-
-        return true;
     }
 
     /// <summary>How long a background task waited in the queue: <c>Tasks/QueueTime</c> and an activity tag when it ends.</summary>
@@ -279,6 +312,14 @@ public sealed class Transaction : IFrame
     internal EndState TakeEndState()
     {
         _inFlight?.Remove(this);
+
+        // Segments and attributes are written under the lock after their writer saw the transaction running. When
+        // neither list exists yet, a writer that raced with the end can only create one nobody reads: no lock needed.
+        if (Volatile.Read(ref _segments) is null && Volatile.Read(ref _attributes) is null)
+        {
+            return new EndState(null, null, _children, null, _error, _failed, _ignored, _apdexSuppressed, _ownsActivity);
+        }
+
         lock (Gate)
         {
             return new EndState(_segments, _untraced, _children, _attributes, _error, _failed, _ignored, _apdexSuppressed, _ownsActivity);
@@ -296,6 +337,16 @@ public sealed class Transaction : IFrame
         bool Ignored,
         bool ApdexSuppressed,
         bool OwnsActivity);
+}
+
+/// <summary>A transaction's group and name, normalized, with the priority of the source that set them.</summary>
+internal sealed class TransactionName(string group, string name, NamePriority priority)
+{
+    public string Group { get; } = group;
+
+    public string Name { get; } = name;
+
+    public NamePriority Priority { get; } = priority;
 }
 
 /// <summary>Which naming source wins: a higher priority replaces a lower one, never the reverse.</summary>

@@ -55,7 +55,8 @@ internal static class TransactionRecorder
                 : ApdexZone.Satisfying;
         }
 
-        TransactionEntry entry = application.Metrics.Resolve(kind, transaction.Group, transaction.Name);
+        (string group, string name) = transaction.Naming;
+        TransactionEntry entry = application.Metrics.Resolve(kind, group, name);
         DateTimeOffset endedAt = application.UtcAt(endTimestamp);
         application.Metrics.RecordTransaction(entry, Math.Max(0, duration), Math.Max(0, exclusive), zone, state.Failed, state.Segments, endedAt, transaction.Activity, state.Untraced);
         application.Timeline.Record(kind, Math.Max(0, duration), zone, state.Failed, endedAt);
