@@ -6,6 +6,7 @@
 # machine with 2 or more cores the server runs on CPU 0 and wrk and the receiver on the others (PIN=0 turns that
 # off): they then do not steal each other's cycles, which is most of the round-to-round spread.
 #   benchmarks/http-overhead.sh [rounds=5] [seconds=5]   (writes benchmarks/results/http-overhead.md)
+#   ONLY=hello|otlp|task|peers benchmarks/http-overhead.sh …   runs that one comparison and prints it (writes nothing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
@@ -45,8 +46,20 @@ start() {
 
 stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; }
 
-# measure <url> <path>: requests/s over $seconds s against a running, warm server.
-measure() { $wrk -t1 -c32 -d"${seconds}s" "$1$2" | awk '/Requests\/sec/ {print $2}'; }
+# cpu_ticks <pid>: the server's CPU time so far (user + system, all threads), in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# measure <url> <path> <pid>: "requests/s CPU-µs/request" over $seconds s against a running, warm server. The CPU
+# time per request is the server's own (from /proc), so it does not move with what wrk or a neighbour takes.
+measure() {
+  local before after output
+  before=$(cpu_ticks "$3")
+  output=$($wrk -t1 -c32 -d"${seconds}s" "$1$2")
+  after=$(cpu_ticks "$3")
+  awk -v ticks=$((after - before)) -v hz="$(getconf CLK_TCK)" '
+    /requests in/ {requests = $1} /Requests\/sec/ {rps = $2}
+    END {printf "%s %.2f\n", rps, ticks / hz * 1e6 / requests}' <<< "$output"
+}
 
 # compare <title> <baseline> <path> <variant>...: rounds of every variant in turn, ratios to the round's baseline.
 compare() {
@@ -54,34 +67,40 @@ compare() {
   local variants=("$baseline" "$@")
   echo "## $title"
   echo
-  echo "GET $path, \`wrk -t1 -c32 -d${seconds}s\` after a warm-up until the JIT settled; ratio = variant / $baseline in the same round."
+  echo "GET $path, \`wrk -t1 -c32 -d${seconds}s\` after a warm-up until the JIT settled. Each round: requests/s and the server's CPU µs per"
+  echo "request (user + system time from /proc over the run, divided by the requests served), then in parentheses the ratios to"
+  echo "$baseline in the same round: requests/s variant / $baseline, and CPU per request $baseline / variant (both above 1 when the variant is cheaper)."
   echo
   echo '```'
   # Every variant runs at once (each its own process, idle while another is loaded), warmed once; the rounds then
   # alternate the load between them.
   declare -A urls=() pids=()
   for v in "${variants[@]}"; do start "$v" "$path"; urls[$v]=$url; pids[$v]=$pid; done
-  declare -A ratios=()
+  declare -A ratios=() cpu_ratios=()
   for ((r = 1; r <= rounds; r++)); do
-    declare -A got=()
+    declare -A got=() cpu=()
     line="round $r:"
     order=("${variants[@]}")
     if ((r % 2 == 0)); then order=(); for ((i = ${#variants[@]} - 1; i >= 0; i--)); do order+=("${variants[$i]}"); done; fi
-    for v in "${order[@]}"; do got[$v]=$(measure "${urls[$v]}" "$path"); done
+    for v in "${order[@]}"; do read -r "got[$v]" "cpu[$v]" < <(measure "${urls[$v]}" "$path" "${pids[$v]}"); done
     for v in "${variants[@]}"; do
-      ratio=$(python3 -c "print(f'{$(echo ${got[$v]})/$(echo ${got[$baseline]}):.3f}')")
+      ratio=$(python3 -c "print(f'{${got[$v]}/${got[$baseline]}:.3f}')")
+      cpu_ratio=$(python3 -c "print(f'{${cpu[$baseline]}/${cpu[$v]}:.3f}')")
       ratios[$v]="${ratios[$v]:-} $ratio"
-      line="$line $v ${got[$v]} ($ratio)"
+      cpu_ratios[$v]="${cpu_ratios[$v]:-} $cpu_ratio"
+      line="$line $v ${got[$v]}/s ${cpu[$v]} µs ($ratio, $cpu_ratio)"
     done
     echo "$line"
   done
   for v in "${variants[@]}"; do pid=${pids[$v]}; stop; done
   echo '```'
   echo
-  echo "| variant | median ratio to $baseline | rounds |"
-  echo "|---|---|---|"
+  echo "| variant | median ratio to $baseline, requests/s | rounds | median ratio, server CPU per request ($baseline's / variant's) | rounds |"
+  echo "|---|---|---|---|---|"
+  median() { python3 -c "import statistics,sys; print(f'{statistics.median(map(float, sys.argv[1:])):.3f}')" "$@"; }
   for v in "$@"; do
-    echo "| $v | $(python3 -c "import statistics,sys; print(f'{statistics.median(map(float, sys.argv[1:])):.3f}')" ${ratios[$v]}) |${ratios[$v]} |"
+    # shellcheck disable=SC2086 # the rounds are a space-separated list
+    echo "| $v | $(median ${ratios[$v]}) |${ratios[$v]} | $(median ${cpu_ratios[$v]}) |${cpu_ratios[$v]} |"
   done
   echo
 }
@@ -118,6 +137,17 @@ PY
   stop
   echo "| $1 | $idle50 / $idle99 | $requests | $load50 / $load99 | $enqueue | $started | $((lost + burst_lost)) |"
 }
+
+if [ -n "${ONLY:-}" ]; then
+  case $ONLY in
+    hello) compare "Hello world" bare /plain afterward dashboard ;;
+    otlp) compare "With OTLP export (to the same receiver process)" otel-otlp /plain afterward-otlp otel bare ;;
+    task) compare "An endpoint scheduling one no-op task" task-oncompleted /task task-afterward task-taskrun ;;
+    peers) compare "Background-task peers, one task per request" channel /task task-afterward coravel hangfire ;;
+    *) echo "ONLY: one of hello, otlp, task, peers" >&2; exit 2 ;;
+  esac
+  exit 0
+fi
 
 out=$(mktemp)
 {

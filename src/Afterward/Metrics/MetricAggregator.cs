@@ -39,6 +39,25 @@ internal sealed class MetricAggregator
         return _transactions.TryGetValue(key, out TransactionEntry? entry) ? entry : ResolveSlow(key);
     }
 
+    /// <summary>
+    /// The entry of a name object that is reused (one per endpoint and method): the lookup is done once per
+    /// application and kind and remembered on the name.
+    /// </summary>
+    public TransactionEntry Resolve(TransactionKind kind, TransactionName name)
+    {
+        if (name.Resolved is { } resolved && ReferenceEquals(resolved.Owner, this) && resolved.Entry.Kind == kind)
+        {
+            return resolved.Entry;
+        }
+
+        TransactionEntry entry = Resolve(kind, name.Group, name.Name);
+        name.Resolved = new Resolution(this, entry);
+        return entry;
+    }
+
+    /// <summary>A name's entry in one aggregator (replaced whole, so a reader never mixes two).</summary>
+    internal sealed record Resolution(MetricAggregator Owner, TransactionEntry Entry);
+
     private TransactionEntry ResolveSlow(NameKey key)
     {
         lock (_namesGate)

@@ -21,7 +21,7 @@ public sealed class Transaction : IFrame
     /// allocation on every request, and <c>lock (this)</c> on a public type lets callers deadlock it.
     /// </summary>
     private static readonly Lock[] Gates = [.. Enumerable.Range(0, 64).Select(static _ => new Lock())];
-    private readonly InFlightSet? _inFlight;
+    private readonly InFlightSet.Node? _inFlight;
     private readonly string _group;
     private readonly string _name;
     /// <summary>The name set after the start (null until then): replaced whole, so a reader never sees half of a rename.</summary>
@@ -49,8 +49,7 @@ public sealed class Transaction : IFrame
         InFlightSet inFlight = application.InFlightSet;
         if (inFlight.IsTracking)
         {
-            _inFlight = inFlight;
-            inFlight.Add(this);
+            _inFlight = inFlight.Add(this);
         }
     }
 
@@ -78,6 +77,9 @@ public sealed class Transaction : IFrame
 
     /// <summary>Group and name read together (a rename in between cannot mix them).</summary>
     internal (string Group, string Name) Naming => Volatile.Read(ref _renamed) is { } renamed ? (renamed.Group, renamed.Name) : (_group, _name);
+
+    /// <summary>The name set after the start, if any (read once: group and name together).</summary>
+    internal TransactionName? Renamed => Volatile.Read(ref _renamed);
 
     /// <summary>How long the transaction has been running.</summary>
     public TimeSpan Elapsed => Application.Time.GetElapsedTime(_startTimestamp);
@@ -311,7 +313,10 @@ public sealed class Transaction : IFrame
     /// <summary>What the recorder reads once the transaction has ended (no writer is left then).</summary>
     internal EndState TakeEndState()
     {
-        _inFlight?.Remove(this);
+        if (_inFlight is { } node)
+        {
+            InFlightSet.Remove(node);
+        }
 
         // Segments and attributes are written under the lock after their writer saw the transaction running. When
         // neither list exists yet, a writer that raced with the end can only create one nobody reads: no lock needed.
@@ -347,6 +352,9 @@ internal sealed class TransactionName(string group, string name, NamePriority pr
     public string Name { get; } = name;
 
     public NamePriority Priority { get; } = priority;
+
+    /// <summary>The metric entry this name last resolved to (per application and kind), so that recording skips the lookup.</summary>
+    internal MetricAggregator.Resolution? Resolved { get; set; }
 }
 
 /// <summary>Which naming source wins: a higher priority replaces a lower one, never the reverse.</summary>

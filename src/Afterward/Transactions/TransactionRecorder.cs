@@ -55,8 +55,9 @@ internal static class TransactionRecorder
                 : ApdexZone.Satisfying;
         }
 
-        (string group, string name) = transaction.Naming;
-        TransactionEntry entry = application.Metrics.Resolve(kind, group, name);
+        TransactionEntry entry = transaction.Renamed is { } renamed
+            ? application.Metrics.Resolve(kind, renamed)
+            : application.Metrics.Resolve(kind, transaction.Group, transaction.Name);
         DateTimeOffset endedAt = application.UtcAt(endTimestamp);
         application.Metrics.RecordTransaction(entry, Math.Max(0, duration), Math.Max(0, exclusive), zone, state.Failed, state.Segments, endedAt, transaction.Activity, state.Untraced);
         application.Timeline.Record(kind, Math.Max(0, duration), zone, state.Failed, endedAt);
