@@ -105,6 +105,64 @@ compare() {
   echo
 }
 
+# concurrently <title> <baseline> <path> <variant>...: every variant loaded at the same moment, each by its own wrk,
+# all servers on the same core. Whatever the machine does during a round (another tenant's steal, a frequency step)
+# then hits every variant alike, and the server's CPU time per request compares their cost directly. Two processes
+# of one build still differ by a few per cent for as long as they live (code and heap placement), so the servers are
+# started afresh $RUNS times (default 3), each run warmed and measured over the rounds; the summary is the median of
+# the runs' medians. A second bare server ("bare-again") shows how far two identical variants land apart.
+concurrently() {
+  local title=$1 baseline=$2 path=$3; shift 3
+  local variants=("$baseline" "$@") runs=${RUNS:-3}
+  echo "## $title, loaded at once"
+  echo
+  echo "GET $path: every variant's server on one core; each round loads all of them at the same time for ${seconds}s (one"
+  echo "\`wrk -t1 -c16\` each) after a warm-up until the JIT settled; $runs runs of $rounds rounds, the servers started afresh for each run."
+  echo "Per variant: its server's CPU µs per request (user + system time from /proc over the requests it served), then the"
+  echo "ratio $baseline's / variant's (above 1 when the variant is cheaper)."
+  echo
+  echo '```'
+  declare -A run_medians=()
+  local v run
+  median() { python3 -c "import statistics,sys; print(f'{statistics.median(map(float, sys.argv[1:])):.3f}')" "$@"; }
+  for ((run = 1; run <= runs; run++)); do
+    declare -A urls=() pids=() ratios=()
+    for v in "${variants[@]}"; do start "$v" "$path"; urls[$v]=$url; pids[$v]=$pid; done
+    for ((r = 1; r <= rounds; r++)); do
+      declare -A before=() cost=()
+      local dir loads=()
+      dir=$(mktemp -d)
+      for v in "${variants[@]}"; do before[$v]=$(cpu_ticks "${pids[$v]}"); done
+      for v in "${variants[@]}"; do $wrk -t1 -c16 -d"${seconds}s" "${urls[$v]}$path" > "$dir/$v" & loads+=($!); done
+      wait "${loads[@]}"
+      for v in "${variants[@]}"; do
+        cost[$v]=$(awk -v ticks=$(($(cpu_ticks "${pids[$v]}") - before[$v])) -v hz="$(getconf CLK_TCK)" \
+          '/requests in/ {printf "%.2f", ticks / hz * 1e6 / $1}' "$dir/$v")
+      done
+      line="run $run round $r:"
+      for v in "${variants[@]}"; do
+        ratio=$(python3 -c "print(f'{${cost[$baseline]}/${cost[$v]}:.3f}')")
+        ratios[$v]="${ratios[$v]:-} $ratio"
+        line="$line $v ${cost[$v]} µs ($ratio)"
+      done
+      rm -r "$dir"
+      echo "$line"
+    done
+    for v in "${variants[@]}"; do pid=${pids[$v]}; stop; done
+    # shellcheck disable=SC2086 # the rounds are a space-separated list
+    for v in "$@"; do run_medians[$v]="${run_medians[$v]:-} $(median ${ratios[$v]})"; done
+  done
+  echo '```'
+  echo
+  echo "| variant | median of the runs' median ratios, CPU per request ($baseline's / variant's) | each run's median |"
+  echo "|---|---|---|"
+  for v in "$@"; do
+    # shellcheck disable=SC2086 # the runs are a space-separated list
+    echo "| $v | $(median ${run_medians[$v]}) |${run_medians[$v]} |"
+  done
+  echo
+}
+
 # allocated <variant> <path>: bytes the server allocates per request (GC.GetTotalAllocatedBytes around a 3 s wrk run).
 allocated() {
   start "$1" "$2" 3
@@ -141,6 +199,7 @@ PY
 if [ -n "${ONLY:-}" ]; then
   case $ONLY in
     hello) compare "Hello world" bare /plain afterward dashboard ;;
+    hello-at-once) concurrently "Hello world" bare /plain bare-again afterward dashboard ;;
     otlp) compare "With OTLP export (to the same receiver process)" otel-otlp /plain afterward-otlp otel bare ;;
     task) compare "An endpoint scheduling one no-op task" task-oncompleted /task task-afterward task-taskrun ;;
     peers) compare "Background-task peers, one task per request" channel /task task-afterward coravel hangfire ;;
@@ -156,6 +215,7 @@ out=$(mktemp)
   echo "Command: \`benchmarks/http-overhead.sh $rounds $seconds\`, $(date -u +%Y-%m-%d), $(nproc) cores, .NET $(dotnet --version), $(wrk --version 2>&1 | head -1 | awk '{print $1, $2}'). Server and wrk share the machine's cores; the OTLP receiver is a third process."
   echo
   compare "Hello world" bare /plain afterward dashboard
+  concurrently "Hello world" bare /plain bare-again afterward dashboard
   compare "With OTLP export (to the same receiver process)" otel-otlp /plain afterward-otlp otel bare
   compare "An endpoint scheduling one no-op task" task-oncompleted /task task-afterward task-taskrun
   compare "Background-task peers, one task per request" channel /task task-afterward coravel hangfire
