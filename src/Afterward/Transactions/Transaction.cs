@@ -216,7 +216,14 @@ public sealed class Transaction : IFrame
     }
 
     /// <summary>How long a background task waited in the queue: <c>Tasks/QueueTime</c> and an activity tag when it ends.</summary>
-    internal TimeSpan? QueueWait { get; set; }
+    internal TimeSpan? QueueWait
+    {
+        get => _queueWaitTicks == 0 ? null : TimeSpan.FromTicks(_queueWaitTicks - 1);
+        set => _queueWaitTicks = value is { } wait ? Math.Max(0, wait.Ticks) + 1 : 0;
+    }
+
+    /// <summary>The queue wait in ticks plus one, 0 when none (8 bytes where a nullable TimeSpan takes 16).</summary>
+    private long _queueWaitTicks;
 
     internal void SetKind(TransactionKind kind) => Volatile.Write(ref _kind, (int)kind);
 
