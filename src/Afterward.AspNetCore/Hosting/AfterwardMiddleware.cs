@@ -77,7 +77,7 @@ internal sealed class AfterwardMiddleware(RequestDelegate next, Application appl
     /// Records the request and hands its tasks over. Each step is isolated: naming, request items or span tags that
     /// throw (an <c>Items</c> value whose <c>ToString</c> throws, say) cost that step, never the request's tasks.
     /// </summary>
-    private void Complete(HttpContext context, Transaction transaction, Exception? failure, Endpoint? routed, Activity? activity)
+    private void Complete(HttpContext context, Transaction transaction, Exception? failure, Endpoint? routed, Activity? requestActivity)
     {
         try
         {
@@ -126,8 +126,8 @@ internal sealed class AfterwardMiddleware(RequestDelegate next, Application appl
             List<TaskItem>? tasks = transaction.TakeTasks();
             if (tasks is not null)
             {
-                string traceId = activity?.TraceId.ToHexString() ?? context.TraceIdentifier;
-                var batch = new TaskBatch(tasks, activity?.Context ?? default, traceId, runner);
+                string traceId = requestActivity?.TraceId.ToHexString() ?? context.TraceIdentifier;
+                var batch = new TaskBatch(tasks, requestActivity?.Context ?? default, traceId, runner);
                 if (failed)
                 {
                     batch.Skip(transaction.MetricName);
