@@ -46,6 +46,9 @@ start() {
 
 stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; }
 
+# median <number>...: the median, three decimals.
+median() { python3 -c "import statistics,sys; print(f'{statistics.median(map(float, sys.argv[1:])):.3f}')" "$@"; }
+
 # cpu_ticks <pid>: the server's CPU time so far (user + system, all threads), in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
@@ -97,7 +100,6 @@ compare() {
   echo
   echo "| variant | median ratio to $baseline, requests/s | rounds | median ratio, server CPU per request ($baseline's / variant's) | rounds |"
   echo "|---|---|---|---|---|"
-  median() { python3 -c "import statistics,sys; print(f'{statistics.median(map(float, sys.argv[1:])):.3f}')" "$@"; }
   for v in "$@"; do
     # shellcheck disable=SC2086 # the rounds are a space-separated list
     echo "| $v | $(median ${ratios[$v]}) |${ratios[$v]} | $(median ${cpu_ratios[$v]}) |${cpu_ratios[$v]} |"
@@ -124,7 +126,6 @@ concurrently() {
   echo '```'
   declare -A run_medians=()
   local v run
-  median() { python3 -c "import statistics,sys; print(f'{statistics.median(map(float, sys.argv[1:])):.3f}')" "$@"; }
   for ((run = 1; run <= runs; run++)); do
     declare -A urls=() pids=() ratios=()
     for v in "${variants[@]}"; do start "$v" "$path"; urls[$v]=$url; pids[$v]=$pid; done

@@ -85,28 +85,36 @@ internal static class TransactionNamer
 }
 
 /// <summary>An endpoint's transaction name per request method, and the Afterward metadata it carries.</summary>
-internal sealed class EndpointNames(Endpoint endpoint)
+internal sealed class EndpointNames
 {
+    private readonly Endpoint _endpoint;
     private readonly TransactionName?[] _byMethod = new TransactionName?[TransactionNamer.Methods.Length];
 
+    public EndpointNames(Endpoint endpoint)
+    {
+        _endpoint = endpoint;
+        IsDashboard = endpoint.Metadata.GetMetadata<DashboardEndpointMetadata>() is not null;
+        BackgroundTask = endpoint.Metadata.GetMetadata<BackgroundTaskAttribute>();
+        if (BackgroundTask is { Name: { } name } attribute)
+        {
+            BackgroundTaskName = new TransactionName(MetricNames.NormalizeGroup(attribute.Group), MetricNames.NormalizeName(name), NamePriority.Endpoint);
+        }
+    }
+
     /// <summary>A dashboard endpoint: its requests are not recorded.</summary>
-    public bool IsDashboard { get; } = endpoint.Metadata.GetMetadata<DashboardEndpointMetadata>() is not null;
+    public bool IsDashboard { get; }
 
     /// <summary>The endpoint's <c>[BackgroundTask]</c>, which makes its requests background transactions.</summary>
-    public BackgroundTaskAttribute? BackgroundTask { get; } = endpoint.Metadata.GetMetadata<BackgroundTaskAttribute>();
+    public BackgroundTaskAttribute? BackgroundTask { get; }
 
     /// <summary>The name that attribute gives, if any.</summary>
-    public TransactionName? BackgroundTaskName => _backgroundTaskName ??= BackgroundTask is { Name: { } name } attribute
-        ? new TransactionName(MetricNames.NormalizeGroup(attribute.Group), MetricNames.NormalizeName(name), NamePriority.Endpoint)
-        : null;
-
-    private TransactionName? _backgroundTaskName;
+    public TransactionName? BackgroundTaskName { get; }
 
     public TransactionName For(string method)
     {
         int index = TransactionNamer.MethodIndex(method);
 
         // A race fills a slot twice with equal names: harmless.
-        return _byMethod[index] ??= TransactionNamer.Compute(endpoint, TransactionNamer.Methods[index]);
+        return _byMethod[index] ??= TransactionNamer.Compute(_endpoint, TransactionNamer.Methods[index]);
     }
 }

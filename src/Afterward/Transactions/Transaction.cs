@@ -70,16 +70,12 @@ public sealed class Transaction : IFrame
     {
         get
         {
-            (string group, string name) = Naming;
-            return (Kind == TransactionKind.Web ? "WebTransaction/" : "OtherTransaction/") + group + "/" + name;
+            // One read: a rename in between cannot mix two names' group and name.
+            TransactionName? renamed = Volatile.Read(ref _renamed);
+            return (Kind == TransactionKind.Web ? "WebTransaction/" : "OtherTransaction/") +
+                (renamed?.Group ?? _group) + "/" + (renamed?.Name ?? _name);
         }
     }
-
-    /// <summary>Group and name read together (a rename in between cannot mix them).</summary>
-    internal (string Group, string Name) Naming => Volatile.Read(ref _renamed) is { } renamed ? (renamed.Group, renamed.Name) : (_group, _name);
-
-    /// <summary>The name set after the start, if any (read once: group and name together).</summary>
-    internal TransactionName? Renamed => Volatile.Read(ref _renamed);
 
     /// <summary>How long the transaction has been running.</summary>
     public TimeSpan Elapsed => Application.Time.GetElapsedTime(_startTimestamp);
@@ -316,6 +312,11 @@ public sealed class Transaction : IFrame
             Log.AgentFault(Application.Logger, "ending a transaction", ex);
         }
     }
+
+    /// <summary>The metric entry of the transaction's current name (read once, as <see cref="MetricName"/>).</summary>
+    internal TransactionEntry ResolveEntry(TransactionKind kind) => Volatile.Read(ref _renamed) is { } renamed
+        ? Application.Metrics.Resolve(kind, renamed)
+        : Application.Metrics.Resolve(kind, _group, _name);
 
     /// <summary>What the recorder reads once the transaction has ended (no writer is left then).</summary>
     internal EndState TakeEndState()

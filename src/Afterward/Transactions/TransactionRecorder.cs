@@ -55,9 +55,7 @@ internal static class TransactionRecorder
                 : ApdexZone.Satisfying;
         }
 
-        TransactionEntry entry = transaction.Renamed is { } renamed
-            ? application.Metrics.Resolve(kind, renamed)
-            : application.Metrics.Resolve(kind, transaction.Group, transaction.Name);
+        TransactionEntry entry = transaction.ResolveEntry(kind);
         DateTimeOffset endedAt = application.UtcAt(endTimestamp);
         application.Metrics.RecordTransaction(entry, Math.Max(0, duration), Math.Max(0, exclusive), zone, state.Failed, state.Segments, endedAt, transaction.Activity, state.Untraced);
         application.Timeline.Record(kind, Math.Max(0, duration), zone, state.Failed, endedAt);
