@@ -171,15 +171,21 @@ internal sealed class PostgresDurableStore : IDurableStore
 
     public async Task<IReadOnlyList<string>> RenewAsync(IReadOnlyList<Lease> leases, long leaseUntil)
     {
+        // Renewal never waits for a row lock: a row locked now is being finished (by this instance's completion batch,
+        // or rescued), and that outcome settles it. Waiting instead could deadlock with a completion batch locking the
+        // same rows in another order (and cost deadlock_timeout before one of them failed). Only the leases that no
+        // longer match (token, running) are reported lost; the skipped ones are checked again at the next renewal.
         string sql = $"""
-            WITH held AS (SELECT * FROM unnest($1::text[], $2::bigint[]) AS h(id, token))
-            UPDATE {_t} AS t SET lease_until = $3 FROM held WHERE t.id = held.id AND t.lease_token = held.token AND t.state + 0 = 1
-            RETURNING t.id;
+            WITH held AS (SELECT * FROM unnest($1::text[], $2::bigint[]) AS h(id, token)),
+            mine AS (
+              SELECT t.ctid FROM {_t} AS t JOIN held ON t.id = held.id AND t.lease_token = held.token
+              WHERE t.state + 0 = 1 FOR UPDATE OF t SKIP LOCKED),
+            renewed AS (UPDATE {_t} AS t SET lease_until = $3 FROM mine WHERE t.ctid = mine.ctid)
+            SELECT held.id FROM held
+            WHERE NOT EXISTS (SELECT 1 FROM {_t} AS t WHERE t.id = held.id AND t.lease_token = held.token AND t.state + 0 = 1);
             """;
-        List<string> ids = await PlannedAsync(sql, [leases.Select(static l => l.Id).ToArray(), leases.Select(static l => l.Token).ToArray(), leaseUntil],
+        return await PlannedAsync(sql, [leases.Select(static l => l.Id).ToArray(), leases.Select(static l => l.Token).ToArray(), leaseUntil],
             static reader => reader.GetString(0), CancellationToken.None).ConfigureAwait(false);
-        var renewed = new HashSet<string>(ids, StringComparer.Ordinal);
-        return [.. leases.Where(l => !renewed.Contains(l.Id)).Select(static l => l.Id)];
     }
 
     public async Task<IReadOnlyList<bool>> CompleteAsync(IReadOnlyList<Completion> completions, long now)
@@ -193,7 +199,9 @@ internal sealed class PostgresDurableStore : IDurableStore
         await using NpgsqlBatch batch = new(connection, transaction);
         AddPlannerSettings(batch);
         int settings = batch.BatchCommands.Count;
-        Completion[] succeeded = [.. completions.Where(static c => c.Outcome == RunOutcome.Succeeded)];
+        // In id order, as every other instance's batch: two batches that meet on rows (a lease taken over) wait for
+        // each other instead of deadlocking.
+        Completion[] succeeded = [.. completions.Where(static c => c.Outcome == RunOutcome.Succeeded).OrderBy(static c => c.Id, StringComparer.Ordinal)];
         if (succeeded.Length > 0)
         {
             var command = new NpgsqlBatchCommand($"""
@@ -263,15 +271,17 @@ internal sealed class PostgresDurableStore : IDurableStore
     }
 
     public Task<int> RescueAsync(long now) =>
-        // Row locks make concurrent rescuers safe: a row already returned no longer matches state = 1.
+        // Concurrent rescuers are safe: each row is locked by one of them (SKIP LOCKED), and a row already returned no
+        // longer matches state = 1. A row locked by a completion being stored is left to it.
         ExecuteAsync($"""
-            UPDATE {_t}
+            WITH expired AS (SELECT ctid FROM {_t} WHERE state = 1 AND lease_until < $1 FOR UPDATE SKIP LOCKED)
+            UPDATE {_t} AS t
             SET state = CASE WHEN attempts >= max_attempts THEN 3 ELSE 0 END,
                 completed_at = CASE WHEN attempts >= max_attempts THEN $1 ELSE NULL END,
                 dedupe_key = CASE WHEN attempts >= max_attempts THEN NULL ELSE dedupe_key END,
                 last_error = 'Afterward.LeaseExpired: the process running it stopped before it finished (instance ' || coalesce(lease_owner, '?') || ')',
                 run_at = $1, lease_owner = NULL, lease_until = NULL
-            WHERE state = 1 AND lease_until < $1;
+            FROM expired WHERE t.ctid = expired.ctid;
             """, now);
 
     public Task<int> PurgeAsync(long before, int batch) =>

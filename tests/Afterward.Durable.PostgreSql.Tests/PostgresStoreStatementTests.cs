@@ -1,5 +1,6 @@
 using Afterward.Durable.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
 
 namespace Afterward.Durable.PostgreSql.Tests;
 
@@ -33,6 +34,56 @@ public class PostgresStoreStatementTests
         Assert.Equal([true], await store.CompleteAsync([new Completion(released, claimed[0].LeaseToken, RunOutcome.Succeeded, null, null)], 6_000));
         Assert.Equal([false], await store.CompleteAsync([new Completion(released, claimed[0].LeaseToken, RunOutcome.Succeeded, null, null)], 7_000));
     }
+
+    [Fact]
+    public async Task RowBeingCompleted_RenewAndRescueDoNotWaitForIt_TheOtherLeaseIsRenewed()
+    {
+        // A completion batch holds its rows' locks until it commits. A renewal or a rescue that waited for them could
+        // deadlock with it (renewals and batches lock overlapping rows in their own orders) and stall both for
+        // deadlock_timeout; they skip such a row instead and leave it to the completion.
+        string schema = Postgres.NewSchema();
+        await using var store = new PostgresDurableStore(Postgres.ConnectionString, schema, createSchema: true, NullLogger.Instance);
+        await store.InitializeAsync(CancellationToken.None);
+        string finishing = await store.InsertAsync(Due("finishing"), null, CancellationToken.None);
+        string running = await store.InsertAsync(Due("running"), null, CancellationToken.None);
+        IReadOnlyList<ClaimedTask> claimed = await store.ClaimAsync(["work"], 10, "test", 1_000, 2_000, CancellationToken.None);
+        Assert.Equal(2, claimed.Count);
+        Lease[] leases = [.. claimed.Select(c => new Lease(c.Id, c.LeaseToken))];
+
+        await using var completing = new NpgsqlConnection(Postgres.ConnectionString);
+        await completing.OpenAsync();
+        await using NpgsqlTransaction batch = await completing.BeginTransactionAsync();
+        await using (var update = new NpgsqlCommand($"UPDATE {schema}.tasks SET completed_at = 1 WHERE id = $1;", completing, batch))
+        {
+            update.Parameters.Add(new NpgsqlParameter { Value = finishing });
+            Assert.Equal(1, await update.ExecuteNonQueryAsync());
+        }
+
+        // The renewal skips the locked row (not lost: its completion settles it) and renews the other.
+        Assert.Empty(await store.RenewAsync(leases, 10_000).WaitAsync(Postgres.Wait));
+        Assert.Equal(10_000, await LeaseUntilAsync(schema, running));
+        Assert.Equal(2_000, await LeaseUntilAsync(schema, finishing));
+
+        // At 20_000 both leases have expired: the rescue returns the free one only, and then a renewal reports it lost.
+        Assert.Equal(1, await store.RescueAsync(20_000).WaitAsync(Postgres.Wait));
+        Assert.Equal([running], await store.RenewAsync(leases, 30_000).WaitAsync(Postgres.Wait));
+
+        // Had the completion failed (rolled back), the next rescue returns its task.
+        await batch.RollbackAsync();
+        Assert.Equal(1, await store.RescueAsync(20_000));
+        Assert.Equal(0, (await store.GetAsync(finishing, CancellationToken.None))!.State); // waiting again
+    }
+
+    private static async Task<long?> LeaseUntilAsync(string schema, string id)
+    {
+        await using var connection = new NpgsqlConnection(Postgres.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"SELECT lease_until FROM {schema}.tasks WHERE id = $1;", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = id });
+        return await command.ExecuteScalarAsync() as long?;
+    }
+
+    private static NewTask Due(string id) => new(id, "work", "0", 3, null, null, 0, 0, Held: false, DelayMs: 0, TraceParent: null);
 
     private static NewTask Held(string id, long holdUntil) => new(id, "work", "0", 3, null, null, holdUntil, 0, Held: true, DelayMs: 0, TraceParent: null);
 }
