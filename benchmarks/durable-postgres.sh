@@ -5,7 +5,7 @@
 # just started) and warm (as a long-running service: each Afterward worker process first runs batches of <warm> tasks
 # of its own in another schema until a batch compiles no more methods, at most 20; graphile-worker first runs
 # 10 × <warm> jobs of its own); the summary gives the median of the rounds and the ratios of the medians.
-#   benchmarks/durable-postgres.sh [rounds=3] [tasks=20000] [warm=20000]   (writes benchmarks/results/durable-postgres.md)
+#   benchmarks/durable-postgres.sh [rounds=3] [tasks=20000] [warm=20000]   (writes benchmarks/results/durable-postgres.md, or $OUT)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -60,4 +60,4 @@ for h in ("cold", "warm"):
     if a and g:
         print(f"\nAfterward (1 worker process) / graphile-worker, {h}: {a / g:.2f} ×")
 SUMMARY
-mv "$out" benchmarks/results/durable-postgres.md
+mv "$out" "${OUT:-benchmarks/results/durable-postgres.md}"

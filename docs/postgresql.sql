@@ -8,14 +8,14 @@ CREATE SCHEMA IF NOT EXISTS "afterward";
 CREATE TABLE IF NOT EXISTS "afterward".schema_version (version integer NOT NULL);
 
 CREATE TABLE "afterward".tasks (
-  id text PRIMARY KEY,
+  id text COLLATE "C" PRIMARY KEY,     -- opaque ASCII ids: byte order, no locale comparisons in the index
   name text NOT NULL,
   payload text NOT NULL,
   state smallint NOT NULL,             -- 0 waiting (scheduled, queued or retrying), 1 running, 2 succeeded, 3 dead
   attempts integer NOT NULL DEFAULT 0,
   max_attempts integer NOT NULL,
   timeout_ms bigint,
-  dedupe_key text,
+  dedupe_key text COLLATE "C",
   run_at bigint NOT NULL,              -- Unix milliseconds
   enqueued_at bigint NOT NULL,
   started_at bigint,

@@ -161,7 +161,7 @@ internal sealed class PostgresDurableStore : IDurableStore
             FROM next WHERE t.ctid = next.ctid
             RETURNING t.id, t.name, t.payload, t.attempts, t.max_attempts, t.timeout_ms, t.enqueued_at, t.run_at, t.lease_token, t.trace_parent;
             """;
-        List<ClaimedTask> claimed = await PlannedAsync(sql, [now, names.ToArray(), max, owner, leaseUntil], static reader =>
+        List<ClaimedTask> claimed = await LeaseAsync(sql, [now, names.ToArray(), max, owner, leaseUntil], static reader =>
             new ClaimedTask(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3), reader.GetInt32(4),
                 reader.IsDBNull(5) ? null : reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7), reader.GetInt64(8),
                 reader.IsDBNull(9) ? null : reader.GetString(9)), cancellationToken).ConfigureAwait(false);
@@ -184,7 +184,7 @@ internal sealed class PostgresDurableStore : IDurableStore
             SELECT held.id FROM held
             WHERE NOT EXISTS (SELECT 1 FROM {_t} AS t WHERE t.id = held.id AND t.lease_token = held.token AND t.state + 0 = 1);
             """;
-        return await PlannedAsync(sql, [leases.Select(static l => l.Id).ToArray(), leases.Select(static l => l.Token).ToArray(), leaseUntil],
+        return await LeaseAsync(sql, [leases.Select(static l => l.Id).ToArray(), leases.Select(static l => l.Token).ToArray(), leaseUntil],
             static reader => reader.GetString(0), CancellationToken.None).ConfigureAwait(false);
     }
 
@@ -438,13 +438,20 @@ internal sealed class PostgresDurableStore : IDurableStore
         return await command.ExecuteNonQueryAsync().ConfigureAwait(false);
     }
 
-    /// <summary>Runs one statement in its own transaction under <see cref="AddPlannerSettings"/> and reads its rows.</summary>
-    private async Task<List<T>> PlannedAsync<T>(string sql, object[] values, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs one lease statement (a claim or a renewal) in its own transaction under <see cref="AddPlannerSettings"/> and
+    /// reads its rows. Its commit does not wait for the WAL flush (<c>synchronous_commit = off</c>): a lease that a
+    /// server crash loses costs a run again, never a task. The task is then waiting with its previous lease token, so
+    /// the run that held the lost lease cannot store its outcome (fenced), and the next claim runs it again: at least
+    /// once, as after a worker's crash. The next synchronous commit (an enqueue, an outcome) flushes it anyway.
+    /// </summary>
+    private async Task<List<T>> LeaseAsync<T>(string sql, object[] values, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
     {
         await using NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using NpgsqlBatch batch = new(connection, transaction);
         AddPlannerSettings(batch);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit = off"));
         var command = new NpgsqlBatchCommand(sql);
         Add(command.Parameters, values);
         batch.BatchCommands.Add(command);

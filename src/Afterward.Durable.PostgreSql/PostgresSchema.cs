@@ -32,15 +32,16 @@ internal sealed class PostgresSchema
     public string[] Migrations =>
     [
         $"""
+        -- Ids and keys are opaque ASCII: compared byte by byte (COLLATE "C"), not by the database's locale.
         CREATE TABLE "{Name}".tasks (
-          id text PRIMARY KEY,
+          id text COLLATE "C" PRIMARY KEY,
           name text NOT NULL,
           payload text NOT NULL,
           state smallint NOT NULL,
           attempts integer NOT NULL DEFAULT 0,
           max_attempts integer NOT NULL,
           timeout_ms bigint,
-          dedupe_key text,
+          dedupe_key text COLLATE "C",
           run_at bigint NOT NULL,
           enqueued_at bigint NOT NULL,
           started_at bigint,

@@ -10,6 +10,16 @@ using Npgsql;
 namespace Afterward.Durable.PostgreSql.Tests;
 
 /// <summary>The real PostgreSQL server that ./build.sh test starts (tests/postgres/cluster.sh); each test takes a schema of its own.</summary>
+/// <summary>
+/// Every PostgreSQL test class is in this collection, so that none runs while the restart test restarts the server
+/// (which ends every connection to it).
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class PostgresCollection
+{
+    public const string Name = "PostgreSQL server";
+}
+
 internal static class Postgres
 {
     public static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
@@ -61,11 +71,17 @@ internal static class Postgres
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
     }
 
+    /// <summary>A connection of the test's own, unpooled: a pooled one could be one the server killed in the restart test.</summary>
+    public static async Task<NpgsqlConnection> OpenAsync()
+    {
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(ConnectionString) { Pooling = false }.ConnectionString);
+        await connection.OpenAsync();
+        return connection;
+    }
+
     public static async Task<long> ScalarAsync(string sql)
     {
-        // Unpooled: a pooled connection would be one the server killed in a restart test.
-        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(ConnectionString) { Pooling = false }.ConnectionString);
-        await connection.OpenAsync();
+        await using NpgsqlConnection connection = await OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         return Convert.ToInt64(await command.ExecuteScalarAsync());
     }

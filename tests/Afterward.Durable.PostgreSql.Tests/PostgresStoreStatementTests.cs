@@ -8,6 +8,7 @@ namespace Afterward.Durable.PostgreSql.Tests;
 /// The store's statements on the real server, one at a time, with the argument shapes the runner passes (a single id
 /// or name in an array among them: such an array once bound as one parameter per element).
 /// </summary>
+[Collection(PostgresCollection.Name)]
 public class PostgresStoreStatementTests
 {
     [Fact]
@@ -50,8 +51,7 @@ public class PostgresStoreStatementTests
         Assert.Equal(2, claimed.Count);
         Lease[] leases = [.. claimed.Select(c => new Lease(c.Id, c.LeaseToken))];
 
-        await using var completing = new NpgsqlConnection(Postgres.ConnectionString);
-        await completing.OpenAsync();
+        await using NpgsqlConnection completing = await Postgres.OpenAsync();
         await using NpgsqlTransaction batch = await completing.BeginTransactionAsync();
         await using (var update = new NpgsqlCommand($"UPDATE {schema}.tasks SET completed_at = 1 WHERE id = $1;", completing, batch))
         {
@@ -74,10 +74,77 @@ public class PostgresStoreStatementTests
         Assert.Equal(0, (await store.GetAsync(finishing, CancellationToken.None))!.State); // waiting again
     }
 
+    [Fact]
+    public async Task DbaScript_AppliedByHand_SameSchemaAsTheMigration_CheckedAtStart()
+    {
+        // CreateSchema = false: the app refuses to start until docs/postgresql.sql has been applied, and the script
+        // creates exactly what the migration would.
+        string byHand = Postgres.NewSchema();
+        await using (var unready = new PostgresDurableStore(Postgres.ConnectionString, byHand, createSchema: false, NullLogger.Instance))
+        {
+            var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => unready.InitializeAsync(CancellationToken.None));
+            Assert.Contains("docs/postgresql.sql", refused.Message, StringComparison.Ordinal);
+        }
+
+        string script = await File.ReadAllTextAsync(Path.Combine(RepositoryRoot(), "docs", "postgresql.sql"));
+        script = script.Replace("\"afterward\"", $"\"{byHand}\"", StringComparison.Ordinal).Replace(".schema.afterward'", $".schema.{byHand}'", StringComparison.Ordinal);
+        await using (NpgsqlConnection connection = await Postgres.OpenAsync())
+        await using (var apply = new NpgsqlCommand(script, connection))
+        {
+            await apply.ExecuteNonQueryAsync();
+        }
+
+        string migrated = Postgres.NewSchema();
+        await using (var creating = new PostgresDurableStore(Postgres.ConnectionString, migrated, createSchema: true, NullLogger.Instance))
+        {
+            await creating.InitializeAsync(CancellationToken.None);
+        }
+
+        Assert.Equal(await DescribeAsync(migrated), await DescribeAsync(byHand));
+        await using var store = new PostgresDurableStore(Postgres.ConnectionString, byHand, createSchema: false, NullLogger.Instance);
+        await store.InitializeAsync(CancellationToken.None);
+        string id = await store.InsertAsync(Due("by-hand"), null, CancellationToken.None);
+        Assert.Equal([id], (await store.ClaimAsync(["work"], 10, "test", 1_000, 2_000, CancellationToken.None)).Select(c => c.Id));
+    }
+
+    /// <summary>A schema's tables, columns (type, collation, nullability, default) and indexes, its name left out.</summary>
+    private static async Task<List<string>> DescribeAsync(string schema)
+    {
+        await using NpgsqlConnection connection = await Postgres.OpenAsync();
+        await using var command = new NpgsqlCommand("""
+            SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || coalesce(collation_name, '-') || ' ' || is_nullable || ' ' || coalesce(column_default, '-')
+            FROM information_schema.columns WHERE table_schema = $1
+            UNION ALL SELECT replace(indexdef, $1, 'S') FROM pg_indexes WHERE schemaname = $1
+            ORDER BY 1;
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = schema });
+        var rows = new List<string>();
+        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            rows.Add(reader.GetString(0));
+        }
+
+        Assert.NotEmpty(rows);
+        return rows;
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "docs", "postgresql.sql")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("docs/postgresql.sql not found above " + AppContext.BaseDirectory);
+    }
+
     private static async Task<long?> LeaseUntilAsync(string schema, string id)
     {
-        await using var connection = new NpgsqlConnection(Postgres.ConnectionString);
-        await connection.OpenAsync();
+        await using NpgsqlConnection connection = await Postgres.OpenAsync();
         await using var command = new NpgsqlCommand($"SELECT lease_until FROM {schema}.tasks WHERE id = $1;", connection);
         command.Parameters.Add(new NpgsqlParameter { Value = id });
         return await command.ExecuteScalarAsync() as long?;

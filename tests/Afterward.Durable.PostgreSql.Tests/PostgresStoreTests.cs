@@ -9,6 +9,7 @@ using Npgsql;
 namespace Afterward.Durable.PostgreSql.Tests;
 
 /// <summary>Several instances on one real PostgreSQL database (issue 13). No mocks of the database.</summary>
+[Collection(PostgresCollection.Name)]
 public class PostgresStoreTests
 {
     [Fact]
@@ -107,8 +108,7 @@ public class PostgresStoreTests
         using IHost host = await Postgres.StartAsync(schema, d => d.AddHandler<int>("outbox", (n, _, _) => Record(ran, n.ToString(System.Globalization.CultureInfo.InvariantCulture))));
         IDurableTasks tasks = host.Services.GetRequiredService<IDurableTasks>();
         await tasks.GetAsync("warm-up");
-        await using var connection = new NpgsqlConnection(Postgres.ConnectionString);
-        await connection.OpenAsync();
+        await using NpgsqlConnection connection = await Postgres.OpenAsync();
 
         string rolledBack;
         await using (NpgsqlTransaction tx = await connection.BeginTransactionAsync())
