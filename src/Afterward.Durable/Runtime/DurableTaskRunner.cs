@@ -239,8 +239,9 @@ internal sealed class DurableTaskRunner : ITaskDispatcher, IAsyncDisposable
         }
 
         Safely(() => DurableLog.Started(_logger, Store.Kind, Instance, _names.Count == 0 ? "(no names: this instance only enqueues)" : string.Join(", ", _names)));
-        long nextRescue = 0, nextPurge = 0, nextRenew = 0;
         long leaseMs = (long)_options.LeaseDuration.TotalMilliseconds;
+        // Nothing is leased yet: the first renewal is due a third of a lease after the first claims, not right after them.
+        long nextRescue = 0, nextPurge = 0, nextRenew = Now() + leaseMs / 3;
         while (!stopping.IsCancellationRequested)
         {
             _wake.Reset();
