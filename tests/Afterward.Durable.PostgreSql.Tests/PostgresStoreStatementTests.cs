@@ -75,6 +75,35 @@ public class PostgresStoreStatementTests
     }
 
     [Fact]
+    public async Task InstanceStarting_WarmsItsStatements_LeavesTheQueueAsItWas()
+    {
+        // A starting store runs its claim, renewal and outcome statements once to warm the driver: they must match
+        // nothing, whatever the queue holds.
+        string schema = Postgres.NewSchema();
+        await using var first = new PostgresDurableStore(Postgres.ConnectionString, schema, createSchema: true, NullLogger.Instance);
+        await first.InitializeAsync(CancellationToken.None);
+        string running = await first.InsertAsync(Due("running"), null, CancellationToken.None); // due at 0
+        string waiting = await first.InsertAsync(Due("waiting") with { RunAt = 500 }, null, CancellationToken.None);
+        ClaimedTask claimed = Assert.Single(await first.ClaimAsync(["work"], 1, "first", 1_000, 31_000, CancellationToken.None));
+        Assert.Equal(running, claimed.Id); // the one due first
+
+        await using var second = new PostgresDurableStore(Postgres.ConnectionString, schema, createSchema: true, NullLogger.Instance);
+        await second.InitializeAsync(CancellationToken.None);
+
+        Assert.Equal("0 0 0 -", await RowAsync(schema, waiting));
+        Assert.Equal("1 1 1 31000", await RowAsync(schema, running));
+    }
+
+    private static async Task<string> RowAsync(string schema, string id)
+    {
+        await using NpgsqlConnection connection = await Postgres.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            $"SELECT state || ' ' || attempts || ' ' || lease_token || ' ' || coalesce(lease_until::text, '-') FROM {schema}.tasks WHERE id = $1;", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = id });
+        return (string)(await command.ExecuteScalarAsync())!;
+    }
+
+    [Fact]
     public async Task DbaScript_AppliedByHand_SameSchemaAsTheMigration_CheckedAtStart()
     {
         // CreateSchema = false: the app refuses to start until docs/postgresql.sql has been applied, and the script
