@@ -12,26 +12,43 @@ namespace Afterward.Durable.PostgreSql.Tests;
 [Collection(PostgresCollection.Name)]
 public class PostgresStoreTests
 {
-    [Fact]
-    public async Task ThreeInstances_2000Tasks_EachSucceededExactlyOnceLoadSpread()
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task SeveralInstances_2000Tasks_EachSucceededExactlyOnceLoadSpread(int count)
     {
         string schema = Postgres.NewSchema();
         string directory = Directory.CreateTempSubdirectory("afterward-pg-").FullName;
-        await using Instance a = await Instance.StartAsync(schema, Path.Combine(directory, "a.log"));
-        await using Instance b = await Instance.StartAsync(schema, Path.Combine(directory, "b.log"));
-        await using Instance c = await Instance.StartAsync(schema, Path.Combine(directory, "c.log"));
+        await using var instances = new Instances();
+        for (int i = 0; i < count; i++)
+        {
+            instances.Add(await Instance.StartAsync(schema, Path.Combine(directory, $"{i}.log")));
+        }
+
         using IHost enqueuer = await EnqueuerAsync(schema, "work");
         IDurableTasks tasks = enqueuer.Services.GetRequiredService<IDurableTasks>();
 
         await Parallel.ForAsync(0, 2000, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (n, _) => await tasks.EnqueueAsync("work", n));
         await Postgres.WaitUntilAsync(async () => await Postgres.ScalarAsync($"SELECT count(*) FROM {schema}.tasks WHERE state = 2") == 2000);
 
-        int[][] ran = [a.Ran, b.Ran, c.Ran];
+        int[][] ran = [.. instances.Select(i => i.Ran)];
         int[] all = [.. ran.SelectMany(r => r)];
         Assert.Equal(2000, all.Length);
         Assert.Equal(Enumerable.Range(0, 2000), all.Order());
         Assert.All(ran, r => Assert.NotEmpty(r));
-        Assert.Equal(3, await Postgres.ScalarAsync($"SELECT count(DISTINCT last_instance) FROM {schema}.tasks"));
+        Assert.Equal(count, await Postgres.ScalarAsync($"SELECT count(DISTINCT last_instance) FROM {schema}.tasks"));
+    }
+
+    /// <summary>The instances a test started, stopped at its end however it ends.</summary>
+    private sealed class Instances : List<Instance>, IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            foreach (Instance instance in this)
+            {
+                await instance.DisposeAsync();
+            }
+        }
     }
 
     [Fact]
