@@ -1,7 +1,10 @@
--- Afterward durable tasks: the PostgreSQL schema, version 1, for a DBA to apply when the application runs with
+-- Afterward durable tasks: the PostgreSQL schema, version 2, for a DBA to apply when the application runs with
 -- durable.UsePostgres(connectionString, schema: "afterward", createSchema: false).
 -- Replace "afterward" with the schema you configure (a lower-case identifier). The application only checks, at
--- startup, that afterward.schema_version holds version 1, and fails its start with a clear message otherwise.
+-- startup, that afterward.schema_version holds version 2, and fails its start with a clear message otherwise.
+-- On an empty database run the whole script; on a schema at version 1 run only the "Version 2" transaction.
+
+-- Version 1
 BEGIN;
 SELECT pg_advisory_xact_lock(hashtext('afterward.schema.afterward'));
 CREATE SCHEMA IF NOT EXISTS "afterward";
@@ -34,6 +37,14 @@ CREATE INDEX tasks_leases ON "afterward".tasks (lease_until) WHERE state = 1;
 CREATE INDEX tasks_finished ON "afterward".tasks (completed_at) WHERE state IN (2, 3);
 CREATE UNIQUE INDEX tasks_key ON "afterward".tasks (dedupe_key) WHERE dedupe_key IS NOT NULL;
 INSERT INTO "afterward".schema_version (version) VALUES (1);
+COMMIT;
+
+-- Version 2: each run's start and claiming instance (the last 20), for a task's detail.
+BEGIN;
+SELECT pg_advisory_xact_lock(hashtext('afterward.schema.afterward'));
+ALTER TABLE "afterward".tasks ADD COLUMN run_starts bigint[] NOT NULL DEFAULT ARRAY[]::bigint[],
+  ADD COLUMN run_instances text[] NOT NULL DEFAULT ARRAY[]::text[];
+INSERT INTO "afterward".schema_version (version) VALUES (2);
 COMMIT;
 
 -- The application's role needs: USAGE on the schema; SELECT, INSERT, UPDATE, DELETE on afterward.tasks; SELECT on

@@ -9,7 +9,7 @@ namespace Afterward.Durable.PostgreSql;
 /// </summary>
 internal sealed class PostgresSchema
 {
-    public const int Version = 1;
+    public const int Version = 2;
 
     public PostgresSchema(string name)
     {
@@ -62,6 +62,11 @@ internal sealed class PostgresSchema
         CREATE INDEX tasks_leases ON "{Name}".tasks (lease_until) WHERE state = 1;
         CREATE INDEX tasks_finished ON "{Name}".tasks (completed_at) WHERE state IN (2, 3);
         CREATE UNIQUE INDEX tasks_key ON "{Name}".tasks (dedupe_key) WHERE dedupe_key IS NOT NULL;
+        """,
+        $"""
+        -- Each run's start and claiming instance (the last 20), for a task's detail.
+        ALTER TABLE "{Name}".tasks ADD COLUMN run_starts bigint[] NOT NULL DEFAULT ARRAY[]::bigint[],
+          ADD COLUMN run_instances text[] NOT NULL DEFAULT ARRAY[]::text[];
         """,
     ];
 

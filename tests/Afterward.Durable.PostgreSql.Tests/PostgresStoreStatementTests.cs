@@ -104,6 +104,57 @@ public class PostgresStoreStatementTests
     }
 
     [Fact]
+    public async Task TaskRunByTwoInstances_DetailListsEachRunsInstance_LastTwentyKept()
+    {
+        string schema = Postgres.NewSchema();
+        await using var store = new PostgresDurableStore(Postgres.ConnectionString, schema, createSchema: true, NullLogger.Instance);
+        await store.InitializeAsync(CancellationToken.None);
+        string id = await store.InsertAsync(Due("moved"), null, CancellationToken.None);
+
+        // Instance a claims it and dies; the rescuer returns it once the lease expires; instance b runs it.
+        Assert.Single(await store.ClaimAsync(["work"], 1, "a", 1_000, 2_000, CancellationToken.None));
+        Assert.Equal(1, await store.RescueAsync(3_000));
+        Assert.Single(await store.ClaimAsync(["work"], 1, "b", 4_000, 5_000, CancellationToken.None));
+        Assert.Equal([new StoredRun(1_000, "a"), new StoredRun(4_000, "b")], (await store.GetAsync(id, CancellationToken.None))!.Runs);
+
+        // Put back and claimed again 25 times more: the detail keeps the last 20 runs, oldest first.
+        long token = 2;
+        for (int i = 0; i < 25; i++)
+        {
+            Assert.Equal([true], await store.CompleteAsync([new Completion(id, token, RunOutcome.Released, null, null)], 10_000 + i));
+            token = Assert.Single(await store.ClaimAsync(["work"], 1, "c" + i, 10_000 + i, 90_000, CancellationToken.None)).LeaseToken;
+        }
+
+        IReadOnlyList<StoredRun> runs = (await store.GetAsync(id, CancellationToken.None))!.Runs;
+        Assert.Equal(Enumerable.Range(5, 20).Select(i => new StoredRun(10_000 + i, "c" + i)), runs);
+    }
+
+    [Fact]
+    public async Task SchemaAtVersion1_MigratedAtStart_ItsTasksKeptAndRunsRecordedFromThen()
+    {
+        string schema = Postgres.NewSchema();
+        var migrations = new PostgresSchema(schema).Migrations;
+        await using (NpgsqlConnection connection = await Postgres.OpenAsync())
+        await using (var v1 = new NpgsqlCommand($"""
+            CREATE SCHEMA "{schema}"; CREATE TABLE "{schema}".schema_version (version integer NOT NULL);
+            {migrations[0]}
+            INSERT INTO "{schema}".schema_version (version) VALUES (1);
+            INSERT INTO "{schema}".tasks (id, name, payload, state, max_attempts, run_at, enqueued_at) VALUES ('old', 'work', '0', 0, 3, 0, 0);
+            """, connection))
+        {
+            await v1.ExecuteNonQueryAsync();
+        }
+
+        await using var store = new PostgresDurableStore(Postgres.ConnectionString, schema, createSchema: true, NullLogger.Instance);
+        await store.InitializeAsync(CancellationToken.None);
+
+        Assert.Equal(PostgresSchema.Version, await Postgres.ScalarAsync($"SELECT max(version) FROM {schema}.schema_version"));
+        Assert.Empty((await store.GetAsync("old", CancellationToken.None))!.Runs);
+        Assert.Equal("old", Assert.Single(await store.ClaimAsync(["work"], 10, "a", 1_000, 2_000, CancellationToken.None)).Id);
+        Assert.Equal([new StoredRun(1_000, "a")], (await store.GetAsync("old", CancellationToken.None))!.Runs);
+    }
+
+    [Fact]
     public async Task DbaScript_AppliedByHand_SameSchemaAsTheMigration_CheckedAtStart()
     {
         // CreateSchema = false: the app refuses to start until docs/postgresql.sql has been applied, and the script

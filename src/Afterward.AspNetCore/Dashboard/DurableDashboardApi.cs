@@ -28,7 +28,8 @@ internal static class DurableDashboardApi
         });
         group.MapGet("/api/durable/{id}", async (string id, CancellationToken token) =>
             await source.GetAsync(id, token).ConfigureAwait(false) is { } t
-                ? Json(new DetailResponse(t.Id, t.Name, t.State, t.Attempts, t.EnqueuedAt, t.StartedAt, t.CompletedAt, Truncate(t.LastError), t.Instance))
+                ? Json(new DetailResponse(t.Id, t.Name, t.State, t.Attempts, t.EnqueuedAt, t.StartedAt, t.CompletedAt, Truncate(t.LastError), t.Instance,
+                    [.. t.Runs.Select(static r => new RunRow(r.Instance, r.StartedAt))]))
                 : NotFound("No durable task has that id."));
         group.MapPost("/api/durable/{id}/retry", async (HttpContext context, string id, CancellationToken token) =>
             CrossSite(context) ?? (await source.RetryAsync(id, token).ConfigureAwait(false)
@@ -75,7 +76,9 @@ internal static class DurableDashboardApi
     internal sealed record DeadRow(string Id, string Name, int Attempts, string? LastError, DateTimeOffset At);
 
     internal sealed record DetailResponse(string Id, string Name, string State, int Attempts, DateTimeOffset EnqueuedAt, DateTimeOffset? StartedAt,
-        DateTimeOffset? CompletedAt, string? LastError, string? Instance);
+        DateTimeOffset? CompletedAt, string? LastError, string? Instance, RunRow[] Runs);
+
+    internal sealed record RunRow(string Instance, DateTimeOffset StartedAt);
 
     internal sealed record ChangedResponse(string Id, string State);
 

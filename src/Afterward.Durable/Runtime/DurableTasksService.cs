@@ -67,7 +67,8 @@ internal sealed class DurableTasksService(DurableTaskRunner runner, DurableTasks
 
         DurableTaskInfo info = Info(task, runner.Now());
         return new DurableTaskView(info.Id, info.Name, info.State.ToString().ToLowerInvariant(), info.Attempts, info.EnqueuedAt, info.StartedAt,
-            info.CompletedAt, info.LastError, task.LastInstance);
+            info.CompletedAt, info.LastError, task.LastInstance,
+            [.. task.Runs.Select(static r => new DurableRunView(r.Instance, DateTimeOffset.FromUnixTimeMilliseconds(r.StartedAt)))]);
     }
 
     Task<bool> IDurableTaskSource.RetryAsync(string id, CancellationToken cancellationToken) => RetryAsync(id, cancellationToken);

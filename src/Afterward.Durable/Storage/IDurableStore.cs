@@ -107,7 +107,16 @@ internal readonly record struct Completion(string Id, long LeaseToken, RunOutcom
 
 internal sealed record StoredTask(
     string Id, string Name, int State, int Attempts, long RunAt, long EnqueuedAt, long? StartedAt, long? CompletedAt,
-    string? LastError, string? LastInstance);
+    string? LastError, string? LastInstance, IReadOnlyList<StoredRun> Runs);
+
+/// <summary>
+/// A run as the claim recorded it: when it started and the instance that claimed it. A store keeps the last
+/// <see cref="Limit"/> of a task's runs (a run put back by a graceful stop is one too).
+/// </summary>
+internal readonly record struct StoredRun(long StartedAt, string Instance)
+{
+    public const int Limit = 20;
+}
 
 internal sealed record DeadTask(string Id, string Name, int Attempts, string? LastError, long At);
 

@@ -10,7 +10,7 @@ namespace Afterward.Durable.Storage;
 /// </summary>
 internal static class SqliteSchema
 {
-    public const int Version = 1;
+    public const int Version = 2;
 
     private static readonly string[] Migrations =
     [
@@ -41,6 +41,10 @@ internal static class SqliteSchema
         CREATE INDEX ix_afterward_tasks_leases ON afterward_tasks (lease_until) WHERE state = 1;
         CREATE INDEX ix_afterward_tasks_finished ON afterward_tasks (completed_at) WHERE state IN (2, 3);
         CREATE UNIQUE INDEX ix_afterward_tasks_key ON afterward_tasks (dedupe_key) WHERE dedupe_key IS NOT NULL;
+        """,
+        """
+        -- Each run's start and claiming instance, [[start, instance], ...] (the last 20), for a task's detail.
+        ALTER TABLE afterward_tasks ADD COLUMN runs TEXT NOT NULL DEFAULT '[]';
         """,
     ];
 

@@ -21,4 +21,7 @@ internal sealed record DurableSummaryView(string Store, long Scheduled, long Que
 internal sealed record DeadTaskView(string Id, string Name, int Attempts, string? LastError, DateTimeOffset At);
 
 internal sealed record DurableTaskView(string Id, string Name, string State, int Attempts, DateTimeOffset EnqueuedAt, DateTimeOffset? StartedAt,
-    DateTimeOffset? CompletedAt, string? LastError, string? Instance);
+    DateTimeOffset? CompletedAt, string? LastError, string? Instance, IReadOnlyList<DurableRunView> Runs);
+
+/// <summary>One run of a durable task: the instance that claimed it, and when.</summary>
+internal sealed record DurableRunView(string Instance, DateTimeOffset StartedAt);

@@ -43,6 +43,11 @@ public class DurableDashboardTests
             Assert.True(detail.RootElement.TryGetProperty(field, out _), field);
         }
 
+        // Each run names the instance that ran it: one run here, this instance's, started when the task last started.
+        JsonElement run = Assert.Single(detail.RootElement.GetProperty("runs").EnumerateArray().ToArray());
+        Assert.Equal(detail.RootElement.GetProperty("instance").GetString(), run.GetProperty("instance").GetString());
+        Assert.Equal(detail.RootElement.GetProperty("startedAt").GetDateTimeOffset(), run.GetProperty("startedAt").GetDateTimeOffset());
+
         Assert.Equal(HttpStatusCode.NotFound, (await fixture.Host.Client.GetAsync("/afterward/api/durable/no-such-id")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await fixture.Host.Client.PostAsync("/afterward/api/durable/no-such-id/retry", null)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await fixture.Host.Client.DeleteAsync("/afterward/api/durable/no-such-id")).StatusCode);
