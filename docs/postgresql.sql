@@ -39,11 +39,11 @@ CREATE UNIQUE INDEX tasks_key ON "afterward".tasks (dedupe_key) WHERE dedupe_key
 INSERT INTO "afterward".schema_version (version) VALUES (1);
 COMMIT;
 
--- Version 2: each run's start and claiming instance (the last 20), for a task's detail.
+-- Version 2: the earlier runs' starts and claiming instances (the last 19; the latest run's are started_at and
+-- last_instance), for a task's detail. Null until a task runs a second time.
 BEGIN;
 SELECT pg_advisory_xact_lock(hashtext('afterward.schema.afterward'));
-ALTER TABLE "afterward".tasks ADD COLUMN run_starts bigint[] NOT NULL DEFAULT ARRAY[]::bigint[],
-  ADD COLUMN run_instances text[] NOT NULL DEFAULT ARRAY[]::text[];
+ALTER TABLE "afterward".tasks ADD COLUMN earlier_starts bigint[], ADD COLUMN earlier_instances text[];
 INSERT INTO "afterward".schema_version (version) VALUES (2);
 COMMIT;
 

@@ -164,8 +164,10 @@ internal sealed class PostgresDurableStore : IDurableStore
             UPDATE {_t} AS t
             SET state = 1, attempts = t.attempts + 1, lease_owner = $4, lease_until = $5, lease_token = t.lease_token + 1,
                 started_at = $1, last_instance = $4, held = false,
-                run_starts = t.run_starts[greatest(cardinality(t.run_starts) - {StoredRun.Limit - 2}, 1):] || $1::bigint,
-                run_instances = t.run_instances[greatest(cardinality(t.run_instances) - {StoredRun.Limit - 2}, 1):] || $4::text
+                earlier_starts = CASE WHEN t.last_instance IS NULL THEN t.earlier_starts
+                  ELSE coalesce(t.earlier_starts[greatest(cardinality(t.earlier_starts) - {StoredRun.Limit - 3}, 1):], ARRAY[]::bigint[]) || t.started_at END,
+                earlier_instances = CASE WHEN t.last_instance IS NULL THEN t.earlier_instances
+                  ELSE coalesce(t.earlier_instances[greatest(cardinality(t.earlier_instances) - {StoredRun.Limit - 3}, 1):], ARRAY[]::text[]) || t.last_instance END
             FROM next WHERE t.ctid = next.ctid
             RETURNING t.id, t.name, t.payload, t.attempts, t.max_attempts, t.timeout_ms, t.enqueued_at, t.run_at, t.lease_token, t.trace_parent;
             """;
@@ -305,7 +307,7 @@ internal sealed class PostgresDurableStore : IDurableStore
     public async Task<StoredTask?> GetAsync(string id, CancellationToken cancellationToken)
     {
         await using NpgsqlCommand command = _dataSource.CreateCommand(
-            $"SELECT id, name, state, attempts, run_at, enqueued_at, started_at, completed_at, last_error, last_instance, run_starts, run_instances FROM {_t} WHERE id = $1;");
+            $"SELECT id, name, state, attempts, run_at, enqueued_at, started_at, completed_at, last_error, last_instance, earlier_starts, earlier_instances FROM {_t} WHERE id = $1;");
         Add(command, id);
         await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -316,7 +318,9 @@ internal sealed class PostgresDurableStore : IDurableStore
         return new StoredTask(reader.GetString(0), reader.GetString(1), reader.GetInt16(2), reader.GetInt32(3), reader.GetInt64(4), reader.GetInt64(5),
             reader.IsDBNull(6) ? null : reader.GetInt64(6), reader.IsDBNull(7) ? null : reader.GetInt64(7),
             reader.IsDBNull(8) ? null : reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetString(9),
-            [.. reader.GetFieldValue<long[]>(10).Zip(reader.GetFieldValue<string[]>(11), static (start, instance) => new StoredRun(start, instance))]);
+            StoredRun.Of(
+                reader.IsDBNull(10) ? [] : reader.GetFieldValue<long[]>(10).Zip(reader.GetFieldValue<string[]>(11), static (start, instance) => new StoredRun(start, instance)),
+                reader.IsDBNull(6) ? null : reader.GetInt64(6), reader.IsDBNull(9) ? null : reader.GetString(9)));
     }
 
     public async Task<bool> RetryAsync(string id, long now, CancellationToken cancellationToken)

@@ -64,9 +64,9 @@ internal sealed class PostgresSchema
         CREATE UNIQUE INDEX tasks_key ON "{Name}".tasks (dedupe_key) WHERE dedupe_key IS NOT NULL;
         """,
         $"""
-        -- Each run's start and claiming instance (the last 20), for a task's detail.
-        ALTER TABLE "{Name}".tasks ADD COLUMN run_starts bigint[] NOT NULL DEFAULT ARRAY[]::bigint[],
-          ADD COLUMN run_instances text[] NOT NULL DEFAULT ARRAY[]::text[];
+        -- The earlier runs' starts and claiming instances (the latest run's are started_at and last_instance), for a
+        -- task's detail: null until a task runs a second time, so that a first claim writes nothing more.
+        ALTER TABLE "{Name}".tasks ADD COLUMN earlier_starts bigint[], ADD COLUMN earlier_instances text[];
         """,
     ];
 

@@ -111,11 +111,24 @@ internal sealed record StoredTask(
 
 /// <summary>
 /// A run as the claim recorded it: when it started and the instance that claimed it. A store keeps the last
-/// <see cref="Limit"/> of a task's runs (a run put back by a graceful stop is one too).
+/// <see cref="Limit"/> of a task's runs (a run put back by a graceful stop is one too): the latest in the row's
+/// started_at and last_instance, the earlier ones beside them, moved there only when a task runs again.
 /// </summary>
 internal readonly record struct StoredRun(long StartedAt, string Instance)
 {
     public const int Limit = 20;
+
+    /// <summary>The earlier runs, then the latest (none if it never ran).</summary>
+    public static List<StoredRun> Of(IEnumerable<StoredRun> earlier, long? startedAt, string? lastInstance)
+    {
+        List<StoredRun> runs = [.. earlier];
+        if (startedAt is { } started && lastInstance is not null)
+        {
+            runs.Add(new StoredRun(started, lastInstance));
+        }
+
+        return runs;
+    }
 }
 
 internal sealed record DeadTask(string Id, string Name, int Attempts, string? LastError, long At);

@@ -100,12 +100,14 @@ internal sealed class SqliteDurableStore : IDurableStore
                 UPDATE afterward_tasks
                 SET state = 1, attempts = attempts + 1, lease_owner = $owner, lease_until = $until, lease_token = lease_token + 1,
                     started_at = $now, last_instance = $owner, held = 0,
-                    runs = json_insert(CASE WHEN json_array_length(runs) >= $runs THEN json_remove(runs, '$[0]') ELSE runs END, '$[#]', json_array($now, $owner))
+                    earlier_runs = CASE WHEN last_instance IS NULL THEN earlier_runs ELSE json_insert(
+                      CASE WHEN json_array_length(earlier_runs) >= $earlier THEN json_remove(earlier_runs, '$[0]') ELSE coalesce(earlier_runs, '[]') END,
+                      '$[#]', json_array(started_at, last_instance)) END
                 WHERE id IN (SELECT id FROM afterward_tasks INDEXED BY ix_afterward_tasks_waiting
                              WHERE state = 0 AND run_at <= $now AND name IN (SELECT value FROM json_each($names))
                              ORDER BY run_at LIMIT $max)
                 RETURNING id, name, payload, attempts, max_attempts, timeout_ms, enqueued_at, run_at, lease_token, trace_parent;
-                """, ("$owner", owner), ("$until", leaseUntil), ("$now", now), ("$names", JsonList(names)), ("$max", max), ("$runs", StoredRun.Limit));
+                """, ("$owner", owner), ("$until", leaseUntil), ("$now", now), ("$names", JsonList(names)), ("$max", max), ("$earlier", StoredRun.Limit - 1));
             using SqliteDataReader reader = command.ExecuteReader();
             var claimed = new List<ClaimedTask>();
             while (reader.Read())
@@ -210,7 +212,7 @@ internal sealed class SqliteDurableStore : IDurableStore
     {
         await using SqliteConnection connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         using SqliteCommand command = Command(connection, null, """
-            SELECT id, name, state, attempts, run_at, enqueued_at, started_at, completed_at, last_error, last_instance, runs
+            SELECT id, name, state, attempts, run_at, enqueued_at, started_at, completed_at, last_error, last_instance, earlier_runs
             FROM afterward_tasks WHERE id = $id;
             """, ("$id", id));
         using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -221,7 +223,8 @@ internal sealed class SqliteDurableStore : IDurableStore
 
         return new StoredTask(reader.GetString(0), reader.GetString(1), reader.GetInt32(2), reader.GetInt32(3), reader.GetInt64(4), reader.GetInt64(5),
             reader.IsDBNull(6) ? null : reader.GetInt64(6), reader.IsDBNull(7) ? null : reader.GetInt64(7),
-            reader.IsDBNull(8) ? null : reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetString(9), Runs(reader.GetString(10)));
+            reader.IsDBNull(8) ? null : reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetString(9),
+            StoredRun.Of(reader.IsDBNull(10) ? [] : EarlierRuns(reader.GetString(10)), reader.IsDBNull(6) ? null : reader.GetInt64(6), reader.IsDBNull(9) ? null : reader.GetString(9)));
     }
 
     public async Task<bool> RetryAsync(string id, long now, CancellationToken cancellationToken) =>
@@ -484,8 +487,8 @@ internal sealed class SqliteDurableStore : IDurableStore
         return command.ExecuteNonQuery();
     }
 
-    /// <summary>The runs column ([[start, instance], ...]); stored data is not trusted: what does not fit is left out.</summary>
-    private static List<StoredRun> Runs(string json)
+    /// <summary>The earlier_runs column ([[start, instance], ...]); stored data is not trusted: what does not fit is left out.</summary>
+    private static List<StoredRun> EarlierRuns(string json)
     {
         var runs = new List<StoredRun>();
         try

@@ -43,8 +43,9 @@ internal static class SqliteSchema
         CREATE UNIQUE INDEX ix_afterward_tasks_key ON afterward_tasks (dedupe_key) WHERE dedupe_key IS NOT NULL;
         """,
         """
-        -- Each run's start and claiming instance, [[start, instance], ...] (the last 20), for a task's detail.
-        ALTER TABLE afterward_tasks ADD COLUMN runs TEXT NOT NULL DEFAULT '[]';
+        -- The earlier runs' starts and claiming instances, [[start, instance], ...] (the latest run's are started_at
+        -- and last_instance), for a task's detail: null until a task runs a second time.
+        ALTER TABLE afterward_tasks ADD COLUMN earlier_runs TEXT;
         """,
     ];
 
