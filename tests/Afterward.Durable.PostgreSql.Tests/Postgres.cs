@@ -79,11 +79,19 @@ internal static class Postgres
         return connection;
     }
 
-    public static async Task<long> ScalarAsync(string sql)
+    public static async Task<long> ScalarAsync(string sql) => Convert.ToInt64(await ValueAsync<object>(sql));
+
+    /// <summary>The first column of the first row of <paramref name="sql"/> ($1, $2… bound to <paramref name="values"/>); default for SQL null.</summary>
+    public static async Task<T?> ValueAsync<T>(string sql, params object[] values)
     {
         await using NpgsqlConnection connection = await OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
-        return Convert.ToInt64(await command.ExecuteScalarAsync());
+        foreach (object value in values)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+
+        return await command.ExecuteScalarAsync() is { } found and not DBNull ? (T)found : default;
     }
 
     public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan? timeout = null)

@@ -94,14 +94,8 @@ public class PostgresStoreStatementTests
         Assert.Equal("1 1 1 31000", await RowAsync(schema, running));
     }
 
-    private static async Task<string> RowAsync(string schema, string id)
-    {
-        await using NpgsqlConnection connection = await Postgres.OpenAsync();
-        await using var command = new NpgsqlCommand(
-            $"SELECT state || ' ' || attempts || ' ' || lease_token || ' ' || coalesce(lease_until::text, '-') FROM {schema}.tasks WHERE id = $1;", connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = id });
-        return (string)(await command.ExecuteScalarAsync())!;
-    }
+    private static Task<string?> RowAsync(string schema, string id) => Postgres.ValueAsync<string>(
+        $"SELECT state || ' ' || attempts || ' ' || lease_token || ' ' || coalesce(lease_until::text, '-') FROM {schema}.tasks WHERE id = $1;", id);
 
     [Fact]
     public async Task TaskRunByTwoInstances_DetailListsEachRunsInstance_LastTwentyKept()
@@ -222,13 +216,8 @@ public class PostgresStoreStatementTests
         throw new InvalidOperationException("docs/postgresql.sql not found above " + AppContext.BaseDirectory);
     }
 
-    private static async Task<long?> LeaseUntilAsync(string schema, string id)
-    {
-        await using NpgsqlConnection connection = await Postgres.OpenAsync();
-        await using var command = new NpgsqlCommand($"SELECT lease_until FROM {schema}.tasks WHERE id = $1;", connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = id });
-        return await command.ExecuteScalarAsync() as long?;
-    }
+    private static Task<long?> LeaseUntilAsync(string schema, string id) =>
+        Postgres.ValueAsync<long?>($"SELECT lease_until FROM {schema}.tasks WHERE id = $1;", id);
 
     private static NewTask Due(string id) => new(id, "work", "0", 3, null, null, 0, 0, Held: false, DelayMs: 0, TraceParent: null);
 
