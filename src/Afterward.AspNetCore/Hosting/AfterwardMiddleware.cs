@@ -18,6 +18,7 @@ internal sealed class AfterwardMiddleware(RequestDelegate next, Application appl
         Transaction transaction;
         Endpoint? routed;
         Activity? requestActivity;
+        RequestFeatures features;
         try
         {
             // ASP.NET Core makes its request activity current when it creates one: with none current there is none
@@ -27,7 +28,8 @@ internal sealed class AfterwardMiddleware(RequestDelegate next, Application appl
             transaction.AcceptTasks();
 
             // Routing usually ran already (minimal hosting routes first): name it now, so it shows by route while in flight.
-            routed = context.GetEndpoint();
+            features = new RequestFeatures(context.Features);
+            routed = features.Endpoint?.Endpoint;
             if (routed is not null)
             {
                 ApplyEndpoint(context, routed, transaction);
@@ -55,7 +57,7 @@ internal sealed class AfterwardMiddleware(RequestDelegate next, Application appl
         }
         finally
         {
-            Complete(context, transaction, failure, routed, requestActivity);
+            Complete(context, transaction, failure, routed, requestActivity, features);
         }
     }
 
@@ -77,14 +79,17 @@ internal sealed class AfterwardMiddleware(RequestDelegate next, Application appl
     /// Records the request and hands its tasks over. Each step is isolated: naming, request items or span tags that
     /// throw (an <c>Items</c> value whose <c>ToString</c> throws, say) cost that step, never the request's tasks.
     /// </summary>
-    private void Complete(HttpContext context, Transaction transaction, Exception? failure, Endpoint? routed, Activity? requestActivity)
+    private void Complete(HttpContext context, Transaction transaction, Exception? failure, Endpoint? routed, Activity? requestActivity,
+        in RequestFeatures features)
     {
         try
         {
             // A failure that an exception handler turned into a response (UseExceptionHandler inside UseAfterward)
             // is still the handler's failure: its tasks do not run, as ASP.NET Core's own diagnostics count it; the
-            // transaction keeps the failing endpoint's name (the handler cleared the endpoint to re-execute).
-            IExceptionHandlerFeature? handled = context.Features.Get<IExceptionHandlerFeature>();
+            // transaction keeps the failing endpoint's name (the handler cleared the endpoint to re-execute). The
+            // handler sets its feature while handling: when no feature was set since the start, there is none.
+            bool changed = features.ChangedSinceStart(context.Features);
+            IExceptionHandlerFeature? handled = changed ? context.Features.Get<IExceptionHandlerFeature>() : null;
             try
             {
                 HttpServerSpan.Enrich(context, transaction.Activity, failure);
@@ -97,7 +102,7 @@ internal sealed class AfterwardMiddleware(RequestDelegate next, Application appl
             try
             {
                 // Named at the start already unless routing ran later, changed the endpoint, or found none (then by status code).
-                Endpoint? endpoint = handled?.Endpoint ?? context.GetEndpoint();
+                Endpoint? endpoint = handled?.Endpoint ?? (changed || features.Endpoint is null ? context.GetEndpoint() : features.Endpoint.Endpoint);
                 if (endpoint is null || !ReferenceEquals(endpoint, routed))
                 {
                     ApplyEndpoint(context, endpoint, transaction);
@@ -171,6 +176,21 @@ internal sealed class AfterwardMiddleware(RequestDelegate next, Application appl
             }
         }
     }
+}
+
+/// <summary>
+/// The request's endpoint feature and the feature collection's revision, read at the start: while the revision stays
+/// the same no feature was added or replaced, so the end reads the endpoint from the same feature (routing and the
+/// exception handler change its value, not the feature) and skips looking for an exception handler's feature, which
+/// would otherwise cost a lookup through the server's and the connection's features on every request.
+/// </summary>
+internal readonly struct RequestFeatures(IFeatureCollection features)
+{
+    private readonly int _revision = features.Revision;
+
+    public IEndpointFeature? Endpoint { get; } = features.Get<IEndpointFeature>();
+
+    public bool ChangedSinceStart(IFeatureCollection now) => now.Revision != _revision;
 }
 
 /// <summary>Marks the dashboard's endpoints, whose requests are not recorded as transactions.</summary>

@@ -2,30 +2,41 @@ namespace Afterward.Transactions;
 
 /// <summary>
 /// The running transactions started under one application, listed only once a dashboard asks for them
-/// (<see cref="Track"/>): until then a transaction's start and end pay one field read. Once tracking, each running
-/// transaction is a node in one of a few linked lists, chosen by the starting thread, so that a start and an end take
-/// one uncontended lock each and allocate one small node (no hashing, no shared lock).
+/// (<see cref="Track"/>): until then a transaction's start and end pay one field read. Once tracking, a starting
+/// transaction claims a free slot of a fixed table with one compare-and-swap and frees it with one write at its end:
+/// no allocation and no lock per request. Each thread claims slots going round the table from where it last claimed
+/// one, so that starts rarely probe a slot that is still taken. A transaction that finds no free slot within a few
+/// probes (many thousands running at once) runs unlisted: the in-flight view is a bounded sample then, as its rows are.
 /// </summary>
 internal sealed class InFlightSet
 {
-    private readonly Stripe[] _stripes = [.. Enumerable.Range(0, 16).Select(static _ => new Stripe())];
-    private volatile bool _tracking;
+    /// <summary>Slots in the table (128 KiB of references, allocated when tracking starts).</summary>
+    internal const int Capacity = 16_384;
 
-    public bool IsTracking => _tracking;
+    /// <summary>Slots a start probes before it gives up on being listed.</summary>
+    private const int MaxProbes = 64;
 
-    /// <summary>A snapshot of the transactions running now.</summary>
+    /// <summary>Where this thread claims next (each thread starts at its own place, spread over the table).</summary>
+    [ThreadStatic]
+    private static int _cursor;
+
+    private volatile Transaction?[]? _slots;
+
+    public bool IsTracking => _slots is not null;
+
+    /// <summary>A snapshot of the listed transactions running now.</summary>
     public IEnumerable<Transaction> Running
     {
         get
         {
             var running = new List<Transaction>();
-            foreach (Stripe stripe in _stripes)
+            if (_slots is { } slots)
             {
-                lock (stripe.Gate)
+                foreach (Transaction? transaction in slots)
                 {
-                    for (Node? node = stripe.Head; node is not null; node = node.Next)
+                    if (transaction is not null)
                     {
-                        running.Add(node.Transaction);
+                        running.Add(transaction);
                     }
                 }
             }
@@ -34,68 +45,50 @@ internal sealed class InFlightSet
         }
     }
 
-    public void Track() => _tracking = true;
-
-    /// <summary>Lists a starting transaction; <see cref="Remove"/> takes the returned node off again.</summary>
-    public Node Add(Transaction transaction)
+    public void Track()
     {
-        Stripe stripe = _stripes[(uint)Environment.CurrentManagedThreadId % (uint)_stripes.Length];
-        var node = new Node(transaction, stripe);
-        lock (stripe.Gate)
+        if (_slots is null)
         {
-            node.Next = stripe.Head;
-            if (stripe.Head is not null)
-            {
-                stripe.Head.Previous = node;
-            }
-
-            stripe.Head = node;
-        }
-
-        return node;
-    }
-
-    public static void Remove(Node node)
-    {
-        Stripe stripe = node.Stripe;
-        lock (stripe.Gate)
-        {
-            if (node.Removed)
-            {
-                return;
-            }
-
-            node.Removed = true;
-            if (node.Previous is null)
-            {
-                stripe.Head = node.Next;
-            }
-            else
-            {
-                node.Previous.Next = node.Next;
-            }
-
-            if (node.Next is not null)
-            {
-                node.Next.Previous = node.Previous;
-            }
+            Interlocked.CompareExchange(ref _slots, new Transaction?[Capacity], null);
         }
     }
 
-    internal sealed class Stripe
+    /// <summary>
+    /// Lists a starting transaction: the slot to pass to <see cref="Remove"/>, or -1 when it runs unlisted (not
+    /// tracking, or no free slot near this thread's cursor).
+    /// </summary>
+    public int Add(Transaction transaction)
     {
-        public readonly Lock Gate = new();
-        public Node? Head;
+        if (_slots is not { } slots)
+        {
+            return -1;
+        }
+
+        int cursor = _cursor;
+        if (cursor == 0)
+        {
+            cursor = Environment.CurrentManagedThreadId * 997; // a different region per thread
+        }
+
+        for (int probe = 0; probe < MaxProbes; probe++)
+        {
+            int index = (int)((uint)(cursor + probe) % Capacity);
+            if (Volatile.Read(ref slots[index]) is null && Interlocked.CompareExchange(ref slots[index], transaction, null) is null)
+            {
+                _cursor = index + 1;
+                return index;
+            }
+        }
+
+        return -1;
     }
 
-    internal sealed class Node(Transaction transaction, Stripe stripe)
+    /// <summary>Takes an ended transaction off the list (its slot from <see cref="Add"/>; below 0, nothing listed).</summary>
+    public void Remove(int slot)
     {
-        public Transaction Transaction { get; } = transaction;
-
-        public Stripe Stripe { get; } = stripe;
-
-        public Node? Previous;
-        public Node? Next;
-        public bool Removed;
+        if (slot >= 0)
+        {
+            Volatile.Write(ref _slots![slot], null);
+        }
     }
 }

@@ -21,7 +21,9 @@ public sealed class Transaction : IFrame
     /// allocation on every request, and <c>lock (this)</c> on a public type lets callers deadlock it.
     /// </summary>
     private static readonly Lock[] Gates = [.. Enumerable.Range(0, 64).Select(static _ => new Lock())];
-    private readonly InFlightSet.Node? _inFlight;
+    /// <summary>The in-flight table of the application it started under (its application may change), when listed there.</summary>
+    private readonly InFlightSet? _inFlight;
+    private readonly int _inFlightSlot;
     private readonly string _group;
     private readonly string _name;
     /// <summary>The name set after the start (null until then): replaced whole, so a reader never sees half of a rename.</summary>
@@ -31,11 +33,7 @@ public sealed class Transaction : IFrame
     private bool _ignored;
     private bool _apdexSuppressed;
     private volatile bool _failed;
-    private Exception? _error;
-    private ChildIntervals? _children;
-    private List<SegmentRecord>? _segments;
-    private Dictionary<SegmentEntry, Stats>? _untraced;
-    private Dictionary<string, object?>? _attributes;
+    private TransactionDetails? _details;
 
     internal Transaction(Application application, TransactionKind kind, string group, string name, Activity? activity, bool ownsActivity)
     {
@@ -49,7 +47,8 @@ public sealed class Transaction : IFrame
         InFlightSet inFlight = application.InFlightSet;
         if (inFlight.IsTracking)
         {
-            _inFlight = inFlight.Add(this);
+            _inFlight = inFlight;
+            _inFlightSlot = inFlight.Add(this);
         }
     }
 
@@ -99,12 +98,15 @@ public sealed class Transaction : IFrame
         {
             lock (Gate)
             {
-                return _attributes is null ? new Dictionary<string, object?>() : new Dictionary<string, object?>(_attributes);
+                return _details?.Attributes is { } attributes ? new Dictionary<string, object?>(attributes) : new Dictionary<string, object?>();
             }
         }
     }
 
     Transaction IFrame.Transaction => this;
+
+    /// <summary>The details, made on first use (by a racing writer at most once).</summary>
+    private TransactionDetails Detail => Volatile.Read(ref _details) ?? LazyInitializer.EnsureInitialized(ref _details);
 
     private Lock Gate => Gates[(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(this) & int.MaxValue) % Gates.Length];
 
@@ -232,7 +234,7 @@ public sealed class Transaction : IFrame
         _failed = true;
         if (exception is not null)
         {
-            _error = exception;
+            Detail.Error = exception;
         }
     }
 
@@ -245,13 +247,13 @@ public sealed class Transaction : IFrame
                 return false;
             }
 
-            _attributes ??= new Dictionary<string, object?>(StringComparer.Ordinal);
-            if (_attributes.Count >= MaxCustomAttributes && !_attributes.ContainsKey(key))
+            Dictionary<string, object?> attributes = Detail.Attributes ??= new Dictionary<string, object?>(StringComparer.Ordinal);
+            if (attributes.Count >= MaxCustomAttributes && !attributes.ContainsKey(key))
             {
                 return false;
             }
 
-            _attributes[key] = value;
+            attributes[key] = value;
             return true;
         }
     }
@@ -260,7 +262,7 @@ public sealed class Transaction : IFrame
     {
         if (!IsEnded)
         {
-            LazyInitializer.EnsureInitialized(ref _children).Add(start, end);
+            LazyInitializer.EnsureInitialized(ref Detail.Children).Add(start, end);
         }
     }
 
@@ -268,7 +270,7 @@ public sealed class Transaction : IFrame
     internal const int MaxSegments = 1000;
 
     /// <summary>Segments beyond <see cref="MaxSegments"/>: timed in the metrics, left out of the trace, counted.</summary>
-    internal int DroppedSegments { get; private set; }
+    internal int DroppedSegments => _details?.DroppedSegments ?? 0;
 
     internal void AddSegment(in SegmentRecord segment)
     {
@@ -279,17 +281,18 @@ public sealed class Transaction : IFrame
                 return;
             }
 
-            _segments ??= [];
-            if (_segments.Count < MaxSegments)
+            TransactionDetails details = Detail;
+            details.Segments ??= [];
+            if (details.Segments.Count < MaxSegments)
             {
-                _segments.Add(segment);
+                details.Segments.Add(segment);
             }
             else
             {
                 // Past the cap: aggregated per segment name (the metrics stay exact), not kept one by one.
-                DroppedSegments++;
-                _untraced ??= [];
-                ref Stats stats = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_untraced, segment.Entry, out _);
+                details.DroppedSegments++;
+                details.Untraced ??= [];
+                ref Stats stats = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(details.Untraced, segment.Entry, out _);
                 stats.Record(segment.Duration, segment.Exclusive);
             }
         }
@@ -321,21 +324,25 @@ public sealed class Transaction : IFrame
     /// <summary>What the recorder reads once the transaction has ended (no writer is left then).</summary>
     internal EndState TakeEndState()
     {
-        if (_inFlight is { } node)
-        {
-            InFlightSet.Remove(node);
-        }
+        _inFlight?.Remove(_inFlightSlot);
 
         // Segments and attributes are written under the lock after their writer saw the transaction running. When
         // neither list exists yet, a writer that raced with the end can only create one nobody reads: no lock needed.
-        if (Volatile.Read(ref _segments) is null && Volatile.Read(ref _attributes) is null)
+        TransactionDetails? details = Volatile.Read(ref _details);
+        if (details is null)
         {
-            return new EndState(null, null, _children, null, _error, _failed, _ignored, _apdexSuppressed, _ownsActivity);
+            return new EndState(null, null, null, null, null, _failed, _ignored, _apdexSuppressed, _ownsActivity);
+        }
+
+        if (Volatile.Read(ref details.Segments) is null && Volatile.Read(ref details.Attributes) is null)
+        {
+            return new EndState(null, null, details.Children, null, details.Error, _failed, _ignored, _apdexSuppressed, _ownsActivity);
         }
 
         lock (Gate)
         {
-            return new EndState(_segments, _untraced, _children, _attributes, _error, _failed, _ignored, _apdexSuppressed, _ownsActivity);
+            return new EndState(details.Segments, details.Untraced, details.Children, details.Attributes, details.Error, _failed, _ignored,
+                _apdexSuppressed, _ownsActivity);
         }
     }
 
@@ -350,6 +357,21 @@ public sealed class Transaction : IFrame
         bool Ignored,
         bool ApdexSuppressed,
         bool OwnsActivity);
+}
+
+/// <summary>
+/// What few transactions need (an error, segments, custom attributes), made on first use so that a plain request's
+/// transaction stays small. Segments, untraced segments, attributes and the dropped count are written under the
+/// transaction's lock.
+/// </summary>
+internal sealed class TransactionDetails
+{
+    public Exception? Error;
+    public ChildIntervals? Children;
+    public List<SegmentRecord>? Segments;
+    public Dictionary<SegmentEntry, Stats>? Untraced;
+    public Dictionary<string, object?>? Attributes;
+    public int DroppedSegments;
 }
 
 /// <summary>A transaction's group and name, normalized, with the priority of the source that set them.</summary>
