@@ -82,6 +82,9 @@ public sealed class Application
     /// <summary>The in-memory task counters (the runner of this application's host writes them).</summary>
     internal Tasks.TaskCounterCells TaskCells { get; } = new();
 
+    /// <summary>Web transactions by Apdex zone, counted while something listens to <c>afterward.apdex</c>.</summary>
+    internal Metrics.ApdexZoneCounters ApdexCounters { get; } = new();
+
     /// <summary>What OTLP export writes as it goes.</summary>
     internal ExportStatusCells ExportCells { get; } = new();
 

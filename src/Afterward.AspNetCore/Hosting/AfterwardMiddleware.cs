@@ -90,9 +90,10 @@ internal sealed class AfterwardMiddleware(RequestDelegate next, Application appl
             // handler sets its feature while handling: when no feature was set since the start, there is none.
             bool changed = features.ChangedSinceStart(context.Features);
             IExceptionHandlerFeature? handled = changed ? context.Features.Get<IExceptionHandlerFeature>() : null;
+            Endpoint? endpoint = handled?.Endpoint ?? (changed || features.Endpoint is null ? context.GetEndpoint() : features.Endpoint.Endpoint);
             try
             {
-                HttpServerSpan.Enrich(context, transaction.Activity, failure);
+                HttpServerSpan.Enrich(context, transaction.Activity, failure, endpoint);
             }
             catch (Exception ex)
             {
@@ -102,7 +103,6 @@ internal sealed class AfterwardMiddleware(RequestDelegate next, Application appl
             try
             {
                 // Named at the start already unless routing ran later, changed the endpoint, or found none (then by status code).
-                Endpoint? endpoint = handled?.Endpoint ?? (changed || features.Endpoint is null ? context.GetEndpoint() : features.Endpoint.Endpoint);
                 if (endpoint is null || !ReferenceEquals(endpoint, routed))
                 {
                     ApplyEndpoint(context, endpoint, transaction);

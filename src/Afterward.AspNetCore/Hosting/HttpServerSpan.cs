@@ -13,7 +13,11 @@ namespace Afterward.AspNetCore.Hosting;
 /// </summary>
 internal static class HttpServerSpan
 {
-    public static void Enrich(HttpContext context, Activity? activity, Exception? exception)
+    /// <summary>
+    /// Tags the request's span unless something else did (its method tag is there). The tags are added, not set:
+    /// none of them is there yet, so each skips the search through the tags so far that setting one costs.
+    /// </summary>
+    public static void Enrich(HttpContext context, Activity? activity, Exception? exception, Endpoint? endpoint)
     {
         if (activity is null || !activity.IsAllDataRequested || activity.GetTagItem("http.request.method") is not null)
         {
@@ -22,37 +26,33 @@ internal static class HttpServerSpan
 
         HttpRequest request = context.Request;
         string method = request.Method;
-        string? route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText;
-        if (route is not null && !route.StartsWith('/'))
-        {
-            route = "/" + route;
-        }
-
+        EndpointNames? names = endpoint is RouteEndpoint ? TransactionNamer.Of(endpoint) : null;
+        string? route = names?.Route;
         int status = exception is null ? context.Response.StatusCode : StatusCodes.Status500InternalServerError;
-        activity.DisplayName = route is null ? method : method + " " + route;
-        activity.SetTag("http.request.method", method);
-        activity.SetTag("url.scheme", request.Scheme);
-        activity.SetTag("url.path", request.Path.Value);
-        activity.SetTag("server.address", request.Host.Host);
+        activity.DisplayName = names is null ? method : names.SpanName(method);
+        activity.AddTag("http.request.method", method);
+        activity.AddTag("url.scheme", request.Scheme);
+        activity.AddTag("url.path", request.Path.Value);
+        activity.AddTag("server.address", request.Host.Host);
         if (request.Host.Port is { } port)
         {
-            activity.SetTag("server.port", port);
+            activity.AddTag("server.port", port);
         }
 
-        activity.SetTag("network.protocol.version", ProtocolVersion(request.Protocol));
+        activity.AddTag("network.protocol.version", ProtocolVersion(request.Protocol));
         if (route is not null)
         {
-            activity.SetTag("http.route", route);
+            activity.AddTag("http.route", route);
         }
 
-        activity.SetTag("http.response.status_code", status);
+        activity.AddTag("http.response.status_code", status);
         if (exception is not null)
         {
-            activity.SetTag("error.type", exception.GetType().FullName);
+            activity.AddTag("error.type", exception.GetType().FullName);
         }
         else if (status >= 500)
         {
-            activity.SetTag("error.type", status.ToString(CultureInfo.InvariantCulture));
+            activity.AddTag("error.type", status.ToString(CultureInfo.InvariantCulture));
         }
     }
 

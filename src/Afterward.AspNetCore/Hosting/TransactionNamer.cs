@@ -89,11 +89,16 @@ internal sealed class EndpointNames
 {
     private readonly Endpoint _endpoint;
     private readonly TransactionName?[] _byMethod = new TransactionName?[TransactionNamer.Methods.Length];
+    private readonly string?[] _spanNames = new string?[TransactionNamer.Methods.Length];
 
     public EndpointNames(Endpoint endpoint)
     {
         _endpoint = endpoint;
         IsDashboard = endpoint.Metadata.GetMetadata<DashboardEndpointMetadata>() is not null;
+        if (endpoint is RouteEndpoint { RoutePattern.RawText: var pattern })
+        {
+            Route = pattern is null || pattern.StartsWith('/') ? pattern : "/" + pattern;
+        }
         BackgroundTask = endpoint.Metadata.GetMetadata<BackgroundTaskAttribute>();
         if (BackgroundTask is { Name: { } name } attribute)
         {
@@ -109,6 +114,22 @@ internal sealed class EndpointNames
 
     /// <summary>The name that attribute gives, if any.</summary>
     public TransactionName? BackgroundTaskName { get; }
+
+    /// <summary>A route endpoint's pattern with its leading slash (the span's <c>http.route</c>), else null.</summary>
+    public string? Route { get; }
+
+    /// <summary>The span name <c>{method} {route}</c>, made once per standard method.</summary>
+    public string SpanName(string method)
+    {
+        int index = TransactionNamer.MethodIndex(method);
+        if (index == TransactionNamer.Methods.Length - 1)
+        {
+            return method + " " + Route;
+        }
+
+        // A race fills a slot twice with equal names: harmless.
+        return _spanNames[index] ??= TransactionNamer.Methods[index] + " " + Route;
+    }
 
     public TransactionName For(string method)
     {

@@ -86,15 +86,7 @@ internal static class TransactionRecorder
 
         if (zone is { } z && AfterwardDiagnostics.Apdex.Enabled)
         {
-            string zoneName = z switch
-            {
-                ApdexZone.Satisfying => "satisfying",
-                ApdexZone.Tolerating => "tolerating",
-                _ => "frustrating",
-            };
-            AfterwardDiagnostics.Apdex.Add(1,
-                new KeyValuePair<string, object?>(AfterwardDiagnostics.ZoneTag, zoneName),
-                new KeyValuePair<string, object?>(AfterwardDiagnostics.AppTag, application.Name));
+            application.ApdexCounters.Add(z);
         }
     }
 
