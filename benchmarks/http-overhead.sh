@@ -6,7 +6,8 @@
 # machine with 2 or more cores the server runs on CPU 0 and wrk and the receiver on the others (PIN=0 turns that
 # off): they then do not steal each other's cycles, which is most of the round-to-round spread.
 #   benchmarks/http-overhead.sh [rounds=5] [seconds=5]   (writes benchmarks/results/http-overhead.md)
-#   ONLY=hello|otlp|task|peers benchmarks/http-overhead.sh …   runs that one comparison and prints it (writes nothing)
+#   ONLY=hello|hello-at-once|otlp|otlp-at-once|task|task-at-once|peers benchmarks/http-overhead.sh …   runs that one
+#   comparison and prints it (writes nothing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
@@ -31,7 +32,7 @@ trap 'kill $receiver 2>/dev/null || true' EXIT
 # fixed 2 s warm-up measured variants partly in tier-0 code, and penalised the ones that run more code.
 start() {
   url="http://127.0.0.1:$(free_port)"
-  $server_cpus $bench "$1" "$url" "$receiver_url/" > /dev/null &
+  $server_cpus $bench "$1" "$url" "$receiver_url/$1/" > /dev/null &
   pid=$!
   for _ in $(seq 200); do curl -s -o /dev/null "$url$2" && break; sleep 0.05; done
   local compiled="" now same=0
@@ -133,18 +134,22 @@ concurrently() {
       declare -A before=() cost=()
       local dir loads=()
       dir=$(mktemp -d)
-      for v in "${variants[@]}"; do before[$v]=$(cpu_ticks "${pids[$v]}"); done
+      declare -A spans=()
+      for v in "${variants[@]}"; do before[$v]=$(cpu_ticks "${pids[$v]}"); spans[$v]=$(curl -s "$receiver_url/spans/$v"); done
       for v in "${variants[@]}"; do $wrk -t1 -c16 -d"${seconds}s" "${urls[$v]}$path" > "$dir/$v" & loads+=($!); done
       wait "${loads[@]}"
       for v in "${variants[@]}"; do
         cost[$v]=$(awk -v ticks=$(($(cpu_ticks "${pids[$v]}") - before[$v])) -v hz="$(getconf CLK_TCK)" \
           '/requests in/ {printf "%.2f", ticks / hz * 1e6 / $1}' "$dir/$v")
+        # Spans the receiver got from this server during the round, per request it served (OTLP variants only).
+        spans[$v]=$(awk -v n=$(($(curl -s "$receiver_url/spans/$v") - spans[$v])) '/requests in/ {printf "%.2f", n / $1}' "$dir/$v")
       done
       line="run $run round $r:"
       for v in "${variants[@]}"; do
         ratio=$(python3 -c "print(f'{${cost[$baseline]}/${cost[$v]}:.3f}')")
         ratios[$v]="${ratios[$v]:-} $ratio"
         line="$line $v ${cost[$v]} µs ($ratio)"
+        [ "${spans[$v]}" != "0.00" ] && line="$line ${spans[$v]} spans/request"
       done
       rm -r "$dir"
       echo "$line"
@@ -189,12 +194,12 @@ PY
   read -r _ idle50 idle99 _ _ < <(curl -s "$url/drained"; echo)
   local requests
   requests=$($wrk -t1 -c32 -d"${seconds}s" "$url/timed" | awk '/Requests\/sec/ {print $2}')
-  read -r _ load50 load99 _ lost < <(curl -s "$url/drained"; echo)
+  read -r _ load50 load99 completed lost < <(curl -s "$url/drained"; echo)
   local enqueue
   enqueue=$(curl -s "$url/burst?n=20000")
   read -r _ _ _ started burst_lost < <(curl -s "$url/drained"; echo)
   stop
-  echo "| $1 | $idle50 / $idle99 | $requests | $load50 / $load99 | $enqueue | $started | $((lost + burst_lost)) |"
+  echo "| $1 | $idle50 / $idle99 | $requests | $completed | $load50 / $load99 | $enqueue | $started | $((lost + burst_lost)) |"
 }
 
 if [ -n "${ONLY:-}" ]; then
@@ -202,9 +207,11 @@ if [ -n "${ONLY:-}" ]; then
     hello) compare "Hello world" bare /plain afterward dashboard ;;
     hello-at-once) concurrently "Hello world" bare /plain bare-again afterward dashboard ;;
     otlp) compare "With OTLP export (to the same receiver process)" otel-otlp /plain afterward-otlp otel bare ;;
+    otlp-at-once) concurrently "With OTLP export (to the same receiver process)" otel-otlp /plain afterward-otlp otel bare ;;
     task) compare "An endpoint scheduling one no-op task" task-oncompleted /task task-afterward task-taskrun ;;
+    task-at-once) concurrently "An endpoint scheduling one no-op task" task-oncompleted /task task-afterward task-taskrun ;;
     peers) compare "Background-task peers, one task per request" channel /task task-afterward coravel hangfire ;;
-    *) echo "ONLY: one of hello, otlp, task, peers" >&2; exit 2 ;;
+    *) echo "ONLY: one of hello, hello-at-once, otlp, otlp-at-once, task, task-at-once, peers" >&2; exit 2 ;;
   esac
   exit 0
 fi
@@ -215,20 +222,22 @@ out=$(mktemp)
   echo
   echo "Command: \`benchmarks/http-overhead.sh $rounds $seconds\`, $(date -u +%Y-%m-%d), $(nproc) cores, .NET $(dotnet --version), $(wrk --version 2>&1 | head -1 | awk '{print $1, $2}'). Server and wrk share the machine's cores; the OTLP receiver is a third process."
   echo
-  compare "Hello world" bare /plain afterward dashboard
+  # The overhead comparisons run loaded at once only: sequential rounds swing by ±10 % on a shared machine (ONLY=hello,
+  # otlp or task still runs them that way).
   concurrently "Hello world" bare /plain bare-again afterward dashboard
-  compare "With OTLP export (to the same receiver process)" otel-otlp /plain afterward-otlp otel bare
-  compare "An endpoint scheduling one no-op task" task-oncompleted /task task-afterward task-taskrun
+  concurrently "With OTLP export (to the same receiver process)" otel-otlp /plain afterward-otlp otel bare
+  concurrently "An endpoint scheduling one no-op task" task-oncompleted /task task-afterward task-taskrun
   compare "Background-task peers, one task per request" channel /task task-afterward coravel hangfire
   echo "## Background-task peers: schedule → start latency and in-process rates"
   echo
   echo "Latency from the handler's schedule call to the task's first line, p50 / p99 in µs: idle (500 sequential"
-  echo "requests, one task each) and under \`wrk -t1 -c32 -d${seconds}s\`. In process: 20,000 tasks scheduled in a loop"
+  echo "requests, one task each) and under \`wrk -t1 -c32 -d${seconds}s\`; tasks started per second under that load, from"
+  echo "the first task scheduled to the last one started (a peer that starts its tasks late is slower than its requests/s). In process: 20,000 tasks scheduled in a loop"
   echo "inside one request (schedule calls per second), then tasks started per second from the first schedule call to"
   echo "the last start. Not started: tasks that had not started 120 s after the load (should be 0)."
   echo
-  echo "| peer | idle p50 / p99 µs | requests/s with a task each | under load p50 / p99 µs | in-process schedules/s | in-process starts/s | not started |"
-  echo "|---|---|---|---|---|---|---|"
+  echo "| peer | idle p50 / p99 µs | requests/s with a task each | tasks started/s under load | under load p50 / p99 µs | in-process schedules/s | in-process starts/s | not started |"
+  echo "|---|---|---|---|---|---|---|---|"
   for v in task-afterward channel coravel hangfire; do peer $v; done
   echo
   echo "## Allocated in the server per request"

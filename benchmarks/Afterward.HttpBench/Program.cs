@@ -79,8 +79,19 @@ if (variant == "dashboard")
 
 if (variant == "receiver")
 {
-    app.MapPost("/v1/traces", () => Results.Bytes([], "application/x-protobuf"));
-    app.MapPost("/v1/metrics", () => Results.Bytes([], "application/x-protobuf"));
+    // Each server exports under its own prefix (/{sender}/v1/...): the receiver counts the spans each one delivered,
+    // so that a variant whose exporter drops spans under load does not pass for a cheaper one.
+    var spans = new System.Collections.Concurrent.ConcurrentDictionary<string, long>();
+    app.MapPost("/{sender}/v1/traces", async (string sender, HttpRequest request) =>
+    {
+        using var body = new MemoryStream();
+        await request.Body.CopyToAsync(body);
+        long delivered = OtlpSpans.Count(body.GetBuffer().AsSpan(0, (int)body.Length));
+        spans.AddOrUpdate(sender, delivered, (_, total) => total + delivered);
+        return Results.Bytes([], "application/x-protobuf");
+    });
+    app.MapPost("/{sender}/v1/metrics", () => Results.Bytes([], "application/x-protobuf"));
+    app.MapGet("/spans/{sender}", (string sender) => spans.GetValueOrDefault(sender).ToString(System.Globalization.CultureInfo.InvariantCulture));
 }
 
 AllocationSampler? sampler = Environment.GetEnvironmentVariable("HTTPBENCH_ALLOCATIONS") == "1" ? new AllocationSampler() : null;
@@ -206,6 +217,70 @@ internal sealed class ChannelWorker(Channel<Func<CancellationToken, ValueTask>> 
     }
 }
 
+/// <summary>Counts the spans in an OTLP ExportTraceServiceRequest (resource_spans = 1 → scope_spans = 2 → spans = 2).</summary>
+internal static class OtlpSpans
+{
+    public static long Count(ReadOnlySpan<byte> request)
+    {
+        long count = 0;
+        foreach (byte[] resource in Fields(request, 1))
+        {
+            foreach (byte[] scope in Fields(resource, 2))
+            {
+                foreach (byte[] _ in Fields(scope, 2))
+                {
+                    count++;
+                }
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>The length-delimited fields numbered <paramref name="number"/> of one message (others skipped).</summary>
+    private static List<byte[]> Fields(ReadOnlySpan<byte> message, int number)
+    {
+        var found = new List<byte[]>();
+        int at = 0;
+        while (at < message.Length)
+        {
+            ulong key = Varint(message, ref at);
+            switch ((int)(key & 7))
+            {
+                case 0: Varint(message, ref at); break;
+                case 1: at += 8; break;
+                case 5: at += 4; break;
+                case 2:
+                    int length = (int)Varint(message, ref at);
+                    if ((int)(key >> 3) == number)
+                    {
+                        found.Add(message.Slice(at, length).ToArray());
+                    }
+
+                    at += length;
+                    break;
+                default: throw new InvalidDataException("unexpected wire type " + (key & 7));
+            }
+        }
+
+        return found;
+    }
+
+    private static ulong Varint(ReadOnlySpan<byte> data, ref int at)
+    {
+        ulong value = 0;
+        for (int shift = 0; ; shift += 7)
+        {
+            byte b = data[at++];
+            value |= (ulong)(b & 0x7F) << shift;
+            if (b < 0x80)
+            {
+                return value;
+            }
+        }
+    }
+}
+
 public static class NoOp
 {
     public static void Run()
@@ -253,9 +328,16 @@ public static class Probe
     private static long _scheduled;
     private static long _started;
     private static long _burstStart;
+    private static long _firstScheduled;
     private static long _lastStart;
 
-    public static void Scheduled() => Interlocked.Increment(ref _scheduled);
+    public static void Scheduled()
+    {
+        if (Interlocked.Increment(ref _scheduled) == 1)
+        {
+            Volatile.Write(ref _firstScheduled, Stopwatch.GetTimestamp());
+        }
+    }
 
     public static void Run(long scheduledAt)
     {
@@ -306,7 +388,10 @@ public static class Probe
         return (n / seconds).ToString("F0", System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Waits (≤ 120 s) until every scheduled task started; "count p50_µs p99_µs started_per_s_since_burst", then resets.</summary>
+    /// <summary>
+    /// Waits (≤ 120 s) until every scheduled task started; "count p50_µs p99_µs started_per_s not_started", then
+    /// resets. Started per second: from the burst's start, or else from the first task scheduled, to the last start.
+    /// </summary>
     public static async Task<string> DrainedAsync()
     {
         var deadline = Stopwatch.StartNew();
@@ -319,12 +404,14 @@ public static class Probe
         long[] sorted = Latencies[..count];
         Array.Sort(sorted);
         double Micros(double q) => count == 0 ? double.NaN : sorted[Math.Min(count - 1, (int)(q * count))] * 1e6 / Stopwatch.Frequency;
-        double rate = _burstStart == 0 ? double.NaN : count / ((Volatile.Read(ref _lastStart) - _burstStart) / (double)Stopwatch.Frequency);
+        long from = _burstStart != 0 ? _burstStart : Volatile.Read(ref _firstScheduled);
+        double rate = from == 0 ? double.NaN : count / ((Volatile.Read(ref _lastStart) - from) / (double)Stopwatch.Frequency);
         string report = string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"{count} {Micros(0.5):F0} {Micros(0.99):F0} {rate:F0} {Interlocked.Read(ref _scheduled) - count}");
         _scheduled = 0;
         _started = 0;
         _burstStart = 0;
+        _firstScheduled = 0;
         return report;
     }
 }
