@@ -29,7 +29,7 @@ internal static class HttpServerSpan
         EndpointNames? names = endpoint is RouteEndpoint ? TransactionNamer.Of(endpoint) : null;
         string? route = names?.Route;
         int status = exception is null ? context.Response.StatusCode : StatusCodes.Status500InternalServerError;
-        activity.DisplayName = names is null ? method : names.SpanName(method);
+        activity.DisplayName = route is null ? method : names!.SpanName(method);
         activity.AddTag("http.request.method", method);
         activity.AddTag("url.scheme", request.Scheme);
         activity.AddTag("url.path", request.Path.Value);

@@ -64,6 +64,10 @@ internal static class TransactionNamer
     private static TransactionName StatusCode(int code) =>
         Named("StatusCode", code.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
+    /// <summary>A route's pattern with its leading slash (as names and the span's <c>http.route</c> show it), or null.</summary>
+    internal static string? RoutePattern(RouteEndpoint route) =>
+        route.RoutePattern.RawText is { } pattern && !pattern.StartsWith('/') ? "/" + pattern : route.RoutePattern.RawText;
+
     internal static TransactionName Compute(Endpoint endpoint, string method)
     {
         if (endpoint.Metadata.GetMetadata<ControllerActionDescriptor>() is { } action)
@@ -73,8 +77,7 @@ internal static class TransactionNamer
 
         if (endpoint is RouteEndpoint route)
         {
-            string pattern = route.RoutePattern.RawText ?? "/";
-            return Named("Route", method + " " + (pattern.StartsWith('/') ? pattern : "/" + pattern));
+            return Named("Route", method + " " + (RoutePattern(route) ?? "/"));
         }
 
         return Named("Endpoint", endpoint.DisplayName ?? "Unnamed");
@@ -95,10 +98,7 @@ internal sealed class EndpointNames
     {
         _endpoint = endpoint;
         IsDashboard = endpoint.Metadata.GetMetadata<DashboardEndpointMetadata>() is not null;
-        if (endpoint is RouteEndpoint { RoutePattern.RawText: var pattern })
-        {
-            Route = pattern is null || pattern.StartsWith('/') ? pattern : "/" + pattern;
-        }
+        Route = endpoint is RouteEndpoint route ? TransactionNamer.RoutePattern(route) : null;
         BackgroundTask = endpoint.Metadata.GetMetadata<BackgroundTaskAttribute>();
         if (BackgroundTask is { Name: { } name } attribute)
         {

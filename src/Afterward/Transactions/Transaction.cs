@@ -106,7 +106,7 @@ public sealed class Transaction : IFrame
     Transaction IFrame.Transaction => this;
 
     /// <summary>The details, made on first use (by a racing writer at most once).</summary>
-    private TransactionDetails Detail => Volatile.Read(ref _details) ?? LazyInitializer.EnsureInitialized(ref _details);
+    private TransactionDetails Detail => LazyInitializer.EnsureInitialized(ref _details);
 
     private Lock Gate => Gates[(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(this) & int.MaxValue) % Gates.Length];
 
