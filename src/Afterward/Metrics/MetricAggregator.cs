@@ -102,7 +102,7 @@ internal sealed class MetricAggregator
         return _segments.GetOrAdd((group, name), static k => new SegmentEntry(k.Group + "/" + k.Name));
     }
 
-    public void RecordTransaction(TransactionEntry entry, long duration, long exclusive, ApdexZone? zone, bool error, List<SegmentRecord>? segments,
+    public void RecordTransaction(TransactionEntry entry, long duration, long exclusive, ApdexZone? zone, bool error, ReadOnlySpan<SegmentRecord> segments,
         DateTimeOffset endedAt = default, System.Diagnostics.Activity? activity = null, Dictionary<SegmentEntry, Stats>? untraced = null)
     {
         lock (entry.Gate)
@@ -125,12 +125,9 @@ internal sealed class MetricAggregator
                 entry.Errors.Interval++;
             }
 
-            if (segments is not null)
+            foreach (ref readonly SegmentRecord segment in segments)
             {
-                foreach (SegmentRecord segment in segments)
-                {
-                    entry.RecordScopedSegment(segment.Entry, segment.Duration, segment.Exclusive);
-                }
+                entry.RecordScopedSegment(segment.Entry, segment.Duration, segment.Exclusive);
             }
 
             if (untraced is not null)
@@ -142,14 +139,11 @@ internal sealed class MetricAggregator
             }
         }
 
-        if (segments is not null)
+        foreach (ref readonly SegmentRecord segment in segments)
         {
-            foreach (SegmentRecord segment in segments)
+            lock (segment.Entry.Gate)
             {
-                lock (segment.Entry.Gate)
-                {
-                    segment.Entry.Cell.Interval.Record(segment.Duration, segment.Exclusive);
-                }
+                segment.Entry.Cell.Interval.Record(segment.Duration, segment.Exclusive);
             }
         }
 

@@ -88,16 +88,20 @@ internal sealed class SlowTraces
     public TraceSample[] Snapshot(DateTimeOffset now) =>
         [.. _samples.Where(s => now - s.EndedAt <= KeepFor).OrderByDescending(static s => s.DurationMs)];
 
-    public static TraceSegment[] Segments(List<SegmentRecord>? segments)
+    public static TraceSegment[] Segments(ReadOnlySpan<SegmentRecord> segments)
     {
-        if (segments is null || segments.Count == 0)
+        if (segments.IsEmpty)
         {
             return [];
         }
 
+        // Records are kept in the order they ended; a trace lists them by start, a parent before a child that
+        // started in the same tick.
+        SegmentRecord[] ordered = segments.ToArray();
+        Array.Sort(ordered, static (a, b) => a.StartOffset != b.StartOffset ? a.StartOffset.CompareTo(b.StartOffset) : a.Depth.CompareTo(b.Depth));
         return
         [
-            .. segments.OrderBy(static s => s.StartOffset).Take(MaxSegments).Select(static s => new TraceSegment(
+            .. ordered.Take(MaxSegments).Select(static s => new TraceSegment(
                 s.Entry.MetricName,
                 s.StartOffset / (double)TimeSpan.TicksPerMillisecond,
                 s.Duration / (double)TimeSpan.TicksPerMillisecond,

@@ -25,11 +25,8 @@ internal static class AgentContext
     }
 }
 
-/// <summary>Something timed that child segments report to: a transaction or a segment.</summary>
+/// <summary>What a segment starts under: a transaction or another segment.</summary>
 internal interface IFrame
 {
     Transaction Transaction { get; }
-
-    /// <summary>Notes a direct child's interval (timestamps), for exclusive time.</summary>
-    void AddChild(long start, long end);
 }

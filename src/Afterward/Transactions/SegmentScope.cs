@@ -19,6 +19,9 @@ public sealed class SegmentScope : IDisposable, IAsyncDisposable, IFrame
     private readonly SegmentEntry? _entry;
     private readonly Activity? _activity;
     private readonly long _startTimestamp;
+    /// <summary>The execution contexts just before and just after this segment became current (see <see cref="Dispose"/>).</summary>
+    private readonly ExecutionContext? _contextBefore;
+    private readonly ExecutionContext? _contextAfter;
     private readonly int _depth;
     private ChildIntervals? _children;
     private int _disposed;
@@ -40,7 +43,9 @@ public sealed class SegmentScope : IDisposable, IAsyncDisposable, IFrame
             _activity = AfterwardDiagnostics.Source.StartActivity(entry.MetricName, ActivityKind.Internal);
         }
 
+        _contextBefore = ExecutionContext.Capture();
         AgentContext.Frame = this;
+        _contextAfter = ExecutionContext.Capture();
     }
 
     /// <summary>The segment's metric name (<c>{group}/{name}</c>), or null for the no-op segment.</summary>
@@ -71,7 +76,14 @@ public sealed class SegmentScope : IDisposable, IAsyncDisposable, IFrame
             return;
         }
 
-        if (ReferenceEquals(AgentContext.Frame, this))
+        // When nothing changed the flow's context since this segment became current, the context from before is
+        // exactly the one with the parent current: restoring it costs no allocation, where writing the parent back
+        // would make a new context. Otherwise only the frame is put back, keeping what else the code changed.
+        if (_contextAfter is not null && ReferenceEquals(ExecutionContext.Capture(), _contextAfter))
+        {
+            ExecutionContext.Restore(_contextBefore!);
+        }
+        else if (ReferenceEquals(AgentContext.Frame, this))
         {
             AgentContext.Frame = _parent;
         }
@@ -88,7 +100,8 @@ public sealed class SegmentScope : IDisposable, IAsyncDisposable, IFrame
                 exclusive -= time.GetElapsedTime(0, _children.CloseAndMeasureUnion(_startTimestamp, end)).Ticks;
             }
 
-            _parent!.AddChild(_startTimestamp, end);
+            // A transaction counts its direct children from their records (see Transaction.AddSegment).
+            (_parent as SegmentScope)?.AddChild(_startTimestamp, end);
             long offset = time.GetElapsedTime(transaction.StartTimestamp, _startTimestamp).Ticks;
             transaction.AddSegment(new SegmentRecord(_entry!, duration, Math.Max(0, exclusive), offset, _depth));
             _activity?.Stop();
@@ -106,7 +119,8 @@ public sealed class SegmentScope : IDisposable, IAsyncDisposable, IFrame
         return default;
     }
 
-    void IFrame.AddChild(long start, long end)
+    /// <summary>Notes a direct child's interval (timestamps), for exclusive time.</summary>
+    private void AddChild(long start, long end)
     {
         if (Volatile.Read(ref _disposed) == 0)
         {

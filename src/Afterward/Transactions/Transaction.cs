@@ -258,20 +258,16 @@ public sealed class Transaction : IFrame
         }
     }
 
-    void IFrame.AddChild(long start, long end)
-    {
-        if (!IsEnded)
-        {
-            LazyInitializer.EnsureInitialized(ref Detail.Children).Add(start, end);
-        }
-    }
-
     /// <summary>Segments kept per transaction for its trace (New Relic keeps a bounded sample too); their metrics stay exact.</summary>
     internal const int MaxSegments = 1000;
 
     /// <summary>Segments beyond <see cref="MaxSegments"/>: timed in the metrics, left out of the trace, counted.</summary>
     internal int DroppedSegments => _details?.DroppedSegments ?? 0;
 
+    /// <summary>
+    /// Keeps a finished segment for the trace and the scoped metrics. A kept direct child (depth 1) also counts
+    /// toward the transaction's exclusive time from its record; a dropped one from its interval.
+    /// </summary>
     internal void AddSegment(in SegmentRecord segment)
     {
         lock (Gate)
@@ -282,18 +278,20 @@ public sealed class Transaction : IFrame
             }
 
             TransactionDetails details = Detail;
-            details.Segments ??= [];
             if (details.Segments.Count < MaxSegments)
             {
                 details.Segments.Add(segment);
+                return;
             }
-            else
+
+            // Past the cap: aggregated per segment name (the metrics stay exact), not kept one by one.
+            details.DroppedSegments++;
+            details.Untraced ??= [];
+            ref Stats stats = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(details.Untraced, segment.Entry, out _);
+            stats.Record(segment.Duration, segment.Exclusive);
+            if (segment.Depth == 1)
             {
-                // Past the cap: aggregated per segment name (the metrics stay exact), not kept one by one.
-                details.DroppedSegments++;
-                details.Untraced ??= [];
-                ref Stats stats = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(details.Untraced, segment.Entry, out _);
-                stats.Record(segment.Duration, segment.Exclusive);
+                (details.DroppedChildren ??= new ChildIntervals()).Add(segment.StartOffset, segment.StartOffset + segment.Duration);
             }
         }
     }
@@ -326,31 +324,26 @@ public sealed class Transaction : IFrame
     {
         _inFlight?.Remove(_inFlightSlot);
 
-        // Segments and attributes are written under the lock after their writer saw the transaction running. When
-        // neither list exists yet, a writer that raced with the end can only create one nobody reads: no lock needed.
+        // Whatever is in the details was written under the lock by a writer that saw the transaction running; the
+        // lock waits for one that raced with the end. The segments are moved out: nothing can reach them after this.
         TransactionDetails? details = Volatile.Read(ref _details);
         if (details is null)
         {
-            return new EndState(null, null, null, null, null, _failed, _ignored, _apdexSuppressed, _ownsActivity);
-        }
-
-        if (Volatile.Read(ref details.Segments) is null && Volatile.Read(ref details.Attributes) is null)
-        {
-            return new EndState(null, null, details.Children, null, details.Error, _failed, _ignored, _apdexSuppressed, _ownsActivity);
+            return new EndState(default, null, null, null, null, _failed, _ignored, _apdexSuppressed, _ownsActivity);
         }
 
         lock (Gate)
         {
-            return new EndState(details.Segments, details.Untraced, details.Children, details.Attributes, details.Error, _failed, _ignored,
-                _apdexSuppressed, _ownsActivity);
+            return new EndState(details.Segments.Take(), details.Untraced, details.DroppedChildren, details.Attributes, details.Error, _failed,
+                _ignored, _apdexSuppressed, _ownsActivity);
         }
     }
 
     /// <summary>The state of an ended transaction, for <see cref="TransactionRecorder"/>.</summary>
     internal readonly record struct EndState(
-        List<SegmentRecord>? Segments,
+        SegmentBuffer Segments,
         Dictionary<SegmentEntry, Stats>? Untraced,
-        ChildIntervals? Children,
+        ChildIntervals? DroppedChildren,
         Dictionary<string, object?>? Attributes,
         Exception? Error,
         bool Failed,
@@ -367,8 +360,9 @@ public sealed class Transaction : IFrame
 internal sealed class TransactionDetails
 {
     public Exception? Error;
-    public ChildIntervals? Children;
-    public List<SegmentRecord>? Segments;
+    public SegmentBuffer Segments;
+    /// <summary>Direct children past <see cref="Transaction.MaxSegments"/>, as offsets from the start: they still count toward exclusive time.</summary>
+    public ChildIntervals? DroppedChildren;
     public Dictionary<SegmentEntry, Stats>? Untraced;
     public Dictionary<string, object?>? Attributes;
     public int DroppedSegments;

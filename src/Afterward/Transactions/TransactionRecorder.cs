@@ -24,6 +24,19 @@ internal static class TransactionRecorder
         long duration = time.GetElapsedTime(transaction.StartTimestamp, endTimestamp).Ticks;
         TransactionKind kind = transaction.Kind;
         Transaction.EndState state = transaction.TakeEndState();
+        try
+        {
+            Record(transaction, application, state, endTimestamp, duration, kind);
+        }
+        finally
+        {
+            state.Segments.Release();
+        }
+    }
+
+    private static void Record(Transaction transaction, Application application, in Transaction.EndState state, long endTimestamp, long duration,
+        TransactionKind kind)
+    {
         if (state.Ignored)
         {
             StopActivity(transaction, state, null, kind);
@@ -39,12 +52,7 @@ internal static class TransactionRecorder
             return;
         }
 
-        long exclusive = duration;
-        if (state.Children is { } children)
-        {
-            long covered = children.CloseAndMeasureUnion(transaction.StartTimestamp, endTimestamp);
-            exclusive -= time.GetElapsedTime(0, covered).Ticks;
-        }
+        long exclusive = duration - ChildIntervals.MeasureDirectChildren(state.Segments.Records, state.DroppedChildren, duration);
 
         ApdexZone? zone = null;
         if (kind == TransactionKind.Web && !state.ApdexSuppressed)
@@ -57,7 +65,7 @@ internal static class TransactionRecorder
 
         TransactionEntry entry = transaction.ResolveEntry(kind);
         DateTimeOffset endedAt = application.UtcAt(endTimestamp);
-        application.Metrics.RecordTransaction(entry, Math.Max(0, duration), Math.Max(0, exclusive), zone, state.Failed, state.Segments, endedAt, transaction.Activity, state.Untraced);
+        application.Metrics.RecordTransaction(entry, Math.Max(0, duration), Math.Max(0, exclusive), zone, state.Failed, state.Segments.Records, endedAt, transaction.Activity, state.Untraced);
         application.Timeline.Record(kind, Math.Max(0, duration), zone, state.Failed, endedAt);
         if (transaction.QueueWait is { } wait)
         {

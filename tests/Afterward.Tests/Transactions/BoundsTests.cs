@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Afterward.Tasks;
 using Afterward.Transactions;
 
@@ -11,17 +12,21 @@ public class BoundsTests
     [InlineData(5000)]
     public void Segments_PastTheCap_DroppedFromTheTraceMetricsExact(int segments)
     {
-        (Application app, _) = TestApps.Create();
+        (Application app, FakeTimeProvider time) = TestApps.Create();
         using (TransactionScope scope = Agent.BackgroundTask(app, name: "many", group: "Task"))
         {
+            time.Advance(TimeSpan.FromMilliseconds(3));
             for (int i = 0; i < segments; i++)
             {
                 using SegmentScope segment = Agent.FunctionTrace("step");
+                time.Advance(TimeSpan.FromMilliseconds(1));
             }
         }
 
         MetricsSnapshot snapshot = app.Snapshot();
         Assert.Equal(segments, snapshot.Get("Function/step")?.CallCount);
+        // Dropped from the trace, the segments still count toward the transaction's exclusive time.
+        Assert.Equal(TimeSpan.FromMilliseconds(3), snapshot.Get("OtherTransaction/Task/many")!.Exclusive);
         Assert.Equal(segments - Transaction.MaxSegments, snapshot.Get(TransactionRecorder.DroppedSegmentsMetric)?.CallCount);
     }
 

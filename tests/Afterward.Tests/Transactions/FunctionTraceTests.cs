@@ -1,3 +1,5 @@
+using Afterward.Metrics;
+
 namespace Afterward.Tests;
 
 public class FunctionTraceTests
@@ -101,6 +103,133 @@ public class FunctionTraceTests
                 started.SetResult();
                 await end.Task;
             }
+        }
+    }
+
+    [Fact]
+    public async Task FunctionTrace_ChildrenEndingOutOfStartOrder_ExclusiveUsesUnion()
+    {
+        var (app, time) = TestApps.Create();
+        var outerStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var outerEnd = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        await using (Agent.BackgroundTask(app, name: "nested"))
+        {
+            using (Agent.FunctionTrace("parent"))
+            {
+                Task late = Traced("long", outerStarted, outerEnd); // runs 0 → 50
+                await outerStarted.Task;
+                time.Advance(TimeSpan.FromMilliseconds(10));
+                using (Agent.FunctionTrace("short"))                // runs 10 → 20, ends first
+                {
+                    time.Advance(TimeSpan.FromMilliseconds(10));
+                }
+
+                time.Advance(TimeSpan.FromMilliseconds(30));
+                outerEnd.SetResult();
+                await late;
+                time.Advance(TimeSpan.FromMilliseconds(15));        // parent: 0 → 65
+            }
+
+            Task first = Traced("first", outerStarted = new(TaskCreationOptions.RunContinuationsAsynchronously),
+                outerEnd = new(TaskCreationOptions.RunContinuationsAsynchronously)); // runs 65 → 105
+            await outerStarted.Task;
+            time.Advance(TimeSpan.FromMilliseconds(10));
+            using (Agent.FunctionTrace("second"))                   // runs 75 → 85, ends first
+            {
+                time.Advance(TimeSpan.FromMilliseconds(10));
+            }
+
+            time.Advance(TimeSpan.FromMilliseconds(20));
+            outerEnd.SetResult();
+            await first;
+            time.Advance(TimeSpan.FromMilliseconds(5));             // transaction: 0 → 110
+        }
+
+        MetricsSnapshot snapshot = app.Snapshot();
+        Assert.Equal(TimeSpan.FromMilliseconds(15), snapshot.Get("Function/parent")!.Exclusive);
+        MetricStats transaction = snapshot.Get("OtherTransaction/Function/nested")!;
+        Assert.Equal(TimeSpan.FromMilliseconds(110), transaction.Total);
+        Assert.Equal(TimeSpan.FromMilliseconds(5), transaction.Exclusive);
+
+        static async Task Traced(string name, TaskCompletionSource started, TaskCompletionSource end)
+        {
+            using (Agent.FunctionTrace(name))
+            {
+                started.SetResult();
+                await end.Task;
+            }
+        }
+    }
+
+    [Fact]
+    public void FunctionTrace_Disposed_RestoresTheParentAndKeepsTheCodesOwnAmbientValues()
+    {
+        var (app, time) = TestApps.Create();
+        var local = new AsyncLocal<string>();
+
+        using (Agent.BackgroundTask(app, name: "ambient"))
+        {
+            using (Agent.FunctionTrace("untouched"))
+            {
+                time.Advance(TimeSpan.FromMilliseconds(10));
+            }
+
+            using (Agent.FunctionTrace("writes"))
+            {
+                local.Value = "set inside";
+                time.Advance(TimeSpan.FromMilliseconds(20));
+            }
+
+            Assert.Equal("set inside", local.Value);
+            using (Agent.FunctionTrace("after"))
+            {
+                time.Advance(TimeSpan.FromMilliseconds(30));
+            }
+
+            time.Advance(TimeSpan.FromMilliseconds(40));
+        }
+
+        // Each segment was a direct child of the transaction again once the one before it ended.
+        MetricsSnapshot snapshot = app.Snapshot();
+        Assert.Equal(TimeSpan.FromMilliseconds(40), snapshot.Get("OtherTransaction/Function/ambient")!.Exclusive);
+        foreach (string name in (string[])["untouched", "writes", "after"])
+        {
+            MetricStats segment = snapshot.Get("Function/" + name)!;
+            Assert.Equal(segment.Total, segment.Exclusive);
+        }
+    }
+
+    [Fact]
+    public void FunctionTrace_ManyTransactionsOnOneThread_EachTraceHasOnlyItsOwnSegmentsInStartOrder()
+    {
+        var (app, time) = TestApps.Create();
+        for (int run = 1; run <= 4; run++)
+        {
+            using (Agent.BackgroundTask(app, name: "traced"))
+            {
+                for (int i = 0; i < run * 5; i++)
+                {
+                    using (Agent.FunctionTrace("outer" + run))
+                    {
+                        using (Agent.FunctionTrace("inner"))
+                        {
+                            time.Advance(TimeSpan.FromMilliseconds(run));
+                        }
+                    }
+                }
+            }
+        }
+
+        TraceSample[] slowest = app.Metrics.Detail("OtherTransaction/Function/traced", time.GetUtcNow())!.Slowest;
+        Assert.Equal(4, slowest.Length);
+        for (int run = 4; run >= 1; run--)
+        {
+            TraceSample trace = slowest[4 - run];
+            Assert.Equal(run * 10, trace.Segments.Count);
+            Assert.Equal(run * 5, trace.Segments.Count(s => s.Name == "Function/outer" + run && s.Depth == 1));
+            Assert.Equal(run * 5, trace.Segments.Count(s => s.Name == "Function/inner" && s.Depth == 2));
+            Assert.Equal(trace.Segments.OrderBy(s => s.StartMs).ThenBy(s => s.Depth), trace.Segments);
         }
     }
 
