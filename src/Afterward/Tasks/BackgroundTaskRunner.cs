@@ -9,7 +9,9 @@ namespace Afterward.Tasks;
 /// <summary>
 /// The in-memory dispatcher: a bounded queue of task lists (writers wait when it is full) and
 /// <see cref="BackgroundTaskOptions.MaxConcurrency"/> workers, each running one list at a time, its tasks in order,
-/// in a fresh DI scope. Stopping drains the queue until the host's deadline, then cancels and reports what is left
+/// in a fresh DI scope. An idle worker holds no thread and waits on nothing: queuing a list hands an idle worker to
+/// the thread pool as a work item (on the queuing thread's own queue, so that a trivial task usually runs on the
+/// thread that just sent the response, without waking another), and a worker runs lists until the queue is empty. Stopping drains the queue until the host's deadline, then cancels and reports what is left
 /// as abandoned. Running a task is <see cref="TaskExecution"/>'s; counting and logging is <see cref="TaskAccounting"/>'s.
 /// </summary>
 internal sealed class BackgroundTaskRunner : ITaskDispatcher, IAsyncDisposable
@@ -25,7 +27,11 @@ internal sealed class BackgroundTaskRunner : ITaskDispatcher, IAsyncDisposable
     private readonly Channel<TaskBatch> _queue;
     private readonly CancellationTokenSource _abandon = new();
     private readonly WorkerSlot[] _slots;
-    private readonly Task[] _workers;
+    /// <summary>The workers not running (a stack under <see cref="_idleGate"/>); all of them once the queue is drained.</summary>
+    private readonly Worker[] _idle;
+    private readonly Lock _idleGate = new();
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _idleCount;
     private readonly TaskAccounting _accounting;
     private readonly TaskExecution _execution;
     private readonly ConcurrentQueue<string> _abandonedNames = new();
@@ -46,8 +52,7 @@ internal sealed class BackgroundTaskRunner : ITaskDispatcher, IAsyncDisposable
             SingleWriter = false,
         });
         _slots = new WorkerSlot[_options.MaxConcurrency];
-        _workers = new Task[_options.MaxConcurrency];
-        Array.Fill(_workers, Task.CompletedTask);
+        _idle = new Worker[_options.MaxConcurrency];
         _accounting = new TaskAccounting(application, application.TaskCells);
         _execution = new TaskExecution(_options, _time, _accounting, _abandon.Token);
     }
@@ -92,13 +97,22 @@ internal sealed class BackgroundTaskRunner : ITaskDispatcher, IAsyncDisposable
             return;
         }
 
-        // Workers must not inherit the execution context of whoever started the runner (a request, a transaction).
+        // Workers must not inherit the execution context of whoever started the runner (a request, a transaction):
+        // they are queued as work items without one, and the timer starts with flow suppressed.
         using (ExecutionContext.SuppressFlow())
         {
-            for (int i = 0; i < _workers.Length; i++)
+            lock (_idleGate)
             {
-                var slot = _slots[i] = new WorkerSlot();
-                _workers[i] = Task.Run(() => WorkAsync(slot));
+                for (int i = 0; i < _slots.Length; i++)
+                {
+                    _idle[_idleCount++] = new Worker(this, _slots[i] = new WorkerSlot());
+                }
+            }
+
+            // Lists queued before the start (during the host's start-up) wait for this.
+            for (int i = Math.Min(QueuedLists, _slots.Length); i > 0; i--)
+            {
+                WakeWorker();
             }
 
             TimeSpan period = TimeSpan.FromTicks(Math.Clamp(_options.LongTaskWarning.Ticks / 4, TimeSpan.TicksPerMillisecond * 50, TimeSpan.TicksPerSecond));
@@ -111,7 +125,13 @@ internal sealed class BackgroundTaskRunner : ITaskDispatcher, IAsyncDisposable
     {
         Counters.AddQueued(batch.Items.Count);
         batch.EnqueuedTimestamp = _time.GetTimestamp();
-        return _queue.Writer.TryWrite(batch) ? default : EnqueueSlowAsync(batch);
+        if (!_queue.Writer.TryWrite(batch))
+        {
+            return EnqueueSlowAsync(batch);
+        }
+
+        WakeWorker();
+        return default;
     }
 
     /// <summary>Queues a request's tasks (the middleware's hand-off after the response).</summary>
@@ -140,7 +160,8 @@ internal sealed class BackgroundTaskRunner : ITaskDispatcher, IAsyncDisposable
         }
 
         int abandoned = 0;
-        Task all = Task.WhenAll(_workers);
+        SignalIfDrained();
+        Task all = _drained.Task;
         try
         {
             await all.WaitAsync(deadline).ConfigureAwait(false);
@@ -158,6 +179,7 @@ internal sealed class BackgroundTaskRunner : ITaskDispatcher, IAsyncDisposable
                 }
             }
 
+            SignalIfDrained();
             try
             {
                 await all.WaitAsync(CancellationGrace, _time).ConfigureAwait(false);
@@ -207,6 +229,7 @@ internal sealed class BackgroundTaskRunner : ITaskDispatcher, IAsyncDisposable
         try
         {
             await _queue.Writer.WriteAsync(batch).ConfigureAwait(false);
+            WakeWorker();
         }
         catch (ChannelClosedException)
         {
@@ -217,24 +240,91 @@ internal sealed class BackgroundTaskRunner : ITaskDispatcher, IAsyncDisposable
         }
     }
 
-    private async Task WorkAsync(WorkerSlot slot)
+    /// <summary>For tests: runs when a worker found the queue empty, just before it goes idle.</summary>
+    internal Action? BeforeIdle { get; set; }
+
+    /// <summary>Hands an idle worker to the thread pool, if one is idle; a running worker finds the list anyway.</summary>
+    private void WakeWorker()
+    {
+        // The list was queued before this read, and a worker goes idle before it looks at the queue again (see
+        // DrainAsync): one of the two sees the other, so a queued list never waits for a worker that stays idle.
+        if (Volatile.Read(ref _idleCount) == 0)
+        {
+            return;
+        }
+
+        Worker worker;
+        lock (_idleGate)
+        {
+            if (_idleCount == 0)
+            {
+                return;
+            }
+
+            worker = _idle[--_idleCount];
+        }
+
+        ThreadPool.UnsafeQueueUserWorkItem(worker, preferLocal: true);
+    }
+
+    /// <summary>Runs queued lists until the queue is empty, then goes idle.</summary>
+    private async Task DrainAsync(Worker worker)
     {
         ChannelReader<TaskBatch> reader = _queue.Reader;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        while (reader.TryRead(out TaskBatch? batch))
         {
-            while (reader.TryRead(out TaskBatch? batch))
+            try
             {
-                try
-                {
-                    await RunBatchAsync(batch, slot).ConfigureAwait(false);
-                }
-                catch (Exception ex)
-                {
-                    // Only the agent's own faults reach here: a task's exception is handled per task.
-                    _accounting.Fault("running background tasks", ex);
-                }
+                await RunBatchAsync(batch, worker.Slot).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // Only the agent's own faults reach here: a task's exception is handled per task.
+                _accounting.Fault("running background tasks", ex);
             }
         }
+
+        BeforeIdle?.Invoke();
+        lock (_idleGate)
+        {
+            _idle[_idleCount++] = worker;
+        }
+
+        // A list queued after the last read may have found no idle worker: look again now that this one is idle.
+        if (reader.TryPeek(out _))
+        {
+            WakeWorker();
+        }
+
+        SignalIfDrained();
+    }
+
+    /// <summary>Once stopping, completes the drain when every worker is idle and the queue is empty.</summary>
+    private void SignalIfDrained()
+    {
+        if (Volatile.Read(ref _stopped) == 0)
+        {
+            return;
+        }
+
+        bool drained;
+        lock (_idleGate)
+        {
+            drained = _idleCount == _idle.Length && !_queue.Reader.TryPeek(out _);
+        }
+
+        if (drained || Volatile.Read(ref _started) == 0)
+        {
+            _drained.TrySetResult();
+        }
+    }
+
+    /// <summary>A worker as a thread-pool work item: made once per worker, so waking one allocates nothing.</summary>
+    private sealed class Worker(BackgroundTaskRunner runner, WorkerSlot slot) : IThreadPoolWorkItem
+    {
+        public WorkerSlot Slot => slot;
+
+        public void Execute() => _ = runner.DrainAsync(this);
     }
 
     private async Task RunBatchAsync(TaskBatch batch, WorkerSlot slot)

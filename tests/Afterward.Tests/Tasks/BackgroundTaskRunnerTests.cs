@@ -47,6 +47,143 @@ public sealed class BackgroundTaskRunnerTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Lists_QueuedBeforeTheStart_RunOnceStarted()
+    {
+        (BackgroundTaskRunner runner, _, _) = StartTimed(o => o.BackgroundTasks.MaxConcurrency = 2, TimeProvider.System, start: false);
+        int ran = 0;
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        for (int i = 0; i < 5; i++)
+        {
+            await runner.EnqueueAsync([Item(_ =>
+            {
+                if (Interlocked.Increment(ref ran) == 5)
+                {
+                    done.SetResult();
+                }
+            })], default, "trace");
+        }
+
+        Assert.Equal(0, Volatile.Read(ref ran));
+        runner.Start();
+
+        await done.Task.WaitAsync(Wait);
+        Assert.Equal(5, Volatile.Read(ref ran));
+    }
+
+    [Fact]
+    public async Task Lists_ManyAtOnce_RunUpToMaxConcurrencyAtATime()
+    {
+        const int workers = 3;
+        (BackgroundTaskRunner runner, _) = Start(o => o.BackgroundTasks.MaxConcurrency = workers);
+        int running = 0;
+        int most = 0;
+        int finished = 0;
+        var allBusy = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // The first lists hold their workers until all of them are busy: with fewer workers this never completes.
+        for (int i = 0; i < 40; i++)
+        {
+            await runner.EnqueueAsync([ItemAsync(async (_, _) =>
+            {
+                int now = Interlocked.Increment(ref running);
+                InterlockedMax(ref most, now);
+                if (now == workers)
+                {
+                    allBusy.TrySetResult();
+                }
+
+                await allBusy.Task;
+                await Task.Yield();
+                Interlocked.Decrement(ref running);
+                if (Interlocked.Increment(ref finished) == 40)
+                {
+                    done.SetResult();
+                }
+            }, "list " + i)], default, "trace");
+        }
+
+        await done.Task.WaitAsync(Wait);
+        Assert.Equal(workers, Volatile.Read(ref most));
+
+        static void InterlockedMax(ref int target, int value)
+        {
+            int seen;
+            while (value > (seen = Volatile.Read(ref target)) && Interlocked.CompareExchange(ref target, value, seen) != seen)
+            {
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Lists_QueuedFromManyThreadsAsWorkersGoIdle_EveryOneRuns()
+    {
+        (BackgroundTaskRunner runner, Application app) = Start(o => o.BackgroundTasks.MaxConcurrency = 2);
+        const int perThread = 5_000;
+        int ran = 0;
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // Trivial tasks finish at once, so workers keep going idle while lists are being queued.
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            for (int i = 0; i < perThread; i++)
+            {
+                await runner.EnqueueAsync([Item(_ =>
+                {
+                    if (Interlocked.Increment(ref ran) == 4 * perThread)
+                    {
+                        done.SetResult();
+                    }
+                })], default, "trace");
+            }
+        })));
+
+        await done.Task.WaitAsync(Wait);
+        ShutdownReport report = await runner.StopAsync(CancellationToken.None).WaitAsync(Wait);
+        Assert.Equal(0, report.Abandoned);
+        Assert.Equal(4 * perThread, app.TaskCounters.Completed);
+    }
+
+    [Fact]
+    public async Task List_QueuedJustAsTheOnlyWorkerGoesIdle_StillRuns()
+    {
+        (BackgroundTaskRunner runner, _) = Start(o => o.BackgroundTasks.MaxConcurrency = 1);
+        var late = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int queued = 0;
+
+        // Between the worker's last look at the queue and its going idle, no worker is idle to be woken.
+        runner.BeforeIdle = () =>
+        {
+            if (Interlocked.Exchange(ref queued, 1) == 0)
+            {
+                Assert.True(runner.DispatchAsync(new TaskBatch([Item(_ => late.SetResult(), "late")], default, "trace")).IsCompletedSuccessfully);
+            }
+        };
+        await runner.EnqueueAsync([Item(_ => { }, "first")], default, "trace");
+
+        await late.Task.WaitAsync(Wait);
+    }
+
+    [Fact]
+    public async Task Stop_BeforeTheDeadline_RunsEveryQueuedListFirst()
+    {
+        (BackgroundTaskRunner runner, Application app) = Start(o => o.BackgroundTasks.MaxConcurrency = 2);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        for (int i = 0; i < 6; i++)
+        {
+            await runner.EnqueueAsync([ItemAsync(async (_, _) => await release.Task, "held " + i)], default, "trace");
+        }
+
+        Task<ShutdownReport> stopping = runner.StopAsync(CancellationToken.None);
+        Assert.False(stopping.IsCompleted);
+        release.SetResult();
+        ShutdownReport report = await stopping.WaitAsync(Wait);
+
+        Assert.Equal(0, report.Abandoned);
+        Assert.Equal(6, app.TaskCounters.Completed);
+    }
+
+    [Fact]
     public async Task Stop_AtTheDeadline_CancelsAndReportsAbandonedByName()
     {
         (BackgroundTaskRunner runner, Application app) = Start(o => o.BackgroundTasks.MaxConcurrency = 1);
@@ -197,7 +334,8 @@ public sealed class BackgroundTaskRunnerTests : IAsyncDisposable
         return (runner, app);
     }
 
-    private (BackgroundTaskRunner Runner, Application App, FakeTimeProvider Time) StartTimed(Action<AfterwardOptions>? configure = null, TimeProvider? clock = null)
+    private (BackgroundTaskRunner Runner, Application App, FakeTimeProvider Time) StartTimed(Action<AfterwardOptions>? configure = null, TimeProvider? clock = null,
+        bool start = true)
     {
         (Application app, FakeTimeProvider time) = TestApps.Create(o =>
         {
@@ -211,7 +349,11 @@ public sealed class BackgroundTaskRunnerTests : IAsyncDisposable
         });
         var runner = new BackgroundTaskRunner(app, _services.GetRequiredService<IServiceScopeFactory>());
         _runners.Add(runner);
-        runner.Start();
+        if (start)
+        {
+            runner.Start();
+        }
+
         return (runner, app, time);
     }
 
