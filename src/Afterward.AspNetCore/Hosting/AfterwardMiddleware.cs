@@ -131,8 +131,9 @@ internal sealed class AfterwardMiddleware(RequestDelegate next, Application appl
             List<TaskItem>? tasks = transaction.TakeTasks();
             if (tasks is not null)
             {
-                string traceId = requestActivity?.TraceId.ToHexString() ?? context.TraceIdentifier;
-                var batch = new TaskBatch(tasks, requestActivity?.Context ?? default, traceId, runner);
+                // With an activity the batch writes its trace id only if a task fails; without one, the request's
+                // identifier must be read now (the context is reused after the response).
+                var batch = new TaskBatch(tasks, requestActivity?.Context ?? default, requestActivity is null ? context.TraceIdentifier : null, runner);
                 if (failed)
                 {
                     batch.Skip(transaction.MetricName);

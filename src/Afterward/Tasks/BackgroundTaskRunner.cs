@@ -457,7 +457,7 @@ internal sealed class BackgroundTaskRunner : ITaskDispatcher, IAsyncDisposable
         {
             if (item.Backend is { } backend)
             {
-                _ = backend.DispatchAsync(new TaskBatch([item], batch.Link, batch.TraceId));
+                _ = backend.DispatchAsync(batch.Share([item]));
             }
             else
             {

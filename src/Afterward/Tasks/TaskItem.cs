@@ -76,16 +76,25 @@ internal sealed class BackendTask : TaskItem
 /// middleware hands to <c>Response.OnCompleted</c>: <see cref="DispatchAsync"/> passes the list on whole when it
 /// has one backend (almost always) or splits it, each backend keeping the order in which its tasks were added.
 /// </summary>
-internal sealed class TaskBatch(List<TaskItem> items, ActivityContext link, string traceId, ITaskDispatcher? memory = null)
+internal sealed class TaskBatch(List<TaskItem> items, ActivityContext link, string? traceId, ITaskDispatcher? memory = null)
 {
+    private string? _traceId = traceId;
+
     public List<TaskItem> Items { get; } = items;
 
     public ActivityContext Link { get; } = link;
 
-    public string TraceId { get; } = traceId;
+    /// <summary>
+    /// The request's trace id, for a failure's record: given by the caller when the request had no activity, else
+    /// written from <see cref="Link"/> only when a task of the list fails.
+    /// </summary>
+    public string TraceId => _traceId ??= Link.TraceId == default ? "" : Link.TraceId.ToHexString();
 
     /// <summary>When the in-memory runner queued it (queue wait starts when the response has completed).</summary>
     public long EnqueuedTimestamp { get; set; }
+
+    /// <summary>Some of this request's tasks, with its link and trace id.</summary>
+    public TaskBatch Share(List<TaskItem> share) => new(share, Link, _traceId);
 
     /// <summary>The response completed: dispatch every backend's share.</summary>
     public Task DispatchAsync()
@@ -105,7 +114,7 @@ internal sealed class TaskBatch(List<TaskItem> items, ActivityContext link, stri
     {
         foreach ((ITaskDispatcher dispatcher, List<TaskItem> share) in Split())
         {
-            dispatcher.Skip(new TaskBatch(share, Link, TraceId), transactionName);
+            dispatcher.Skip(Share(share), transactionName);
         }
     }
 
@@ -113,7 +122,7 @@ internal sealed class TaskBatch(List<TaskItem> items, ActivityContext link, stri
     {
         foreach ((ITaskDispatcher dispatcher, List<TaskItem> share) in Split())
         {
-            await dispatcher.DispatchAsync(new TaskBatch(share, Link, TraceId)).ConfigureAwait(false);
+            await dispatcher.DispatchAsync(Share(share)).ConfigureAwait(false);
         }
     }
 

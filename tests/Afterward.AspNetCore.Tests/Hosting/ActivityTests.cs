@@ -56,4 +56,34 @@ public class ActivityTests
             "the request's activity must end well before its task's");
         Assert.True(request.Duration < task.Duration);
     }
+
+    [Fact]
+    public async Task FailingTask_WithARequestActivity_LoggedWithTheRequestsTraceId()
+    {
+        var requests = new List<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == "Microsoft.AspNetCore",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = a => { lock (requests) { requests.Add(a); } },
+        };
+        ActivitySource.AddActivityListener(listener);
+        await using var host = await TestHost.StartAsync(app => app.MapPost("/fails-later", (BackgroundTasks tasks) =>
+        {
+            tasks.AddTask(static () => throw new InvalidOperationException("later")).WithName("fails-later");
+            return "ok";
+        }));
+
+        await host.Client.PostAsync("/fails-later", null);
+        await host.StopAsync();
+
+        Activity request;
+        lock (requests)
+        {
+            request = Assert.Single(requests, a => a.Kind == ActivityKind.Server && a.DisplayName.Contains("/fails-later", StringComparison.Ordinal));
+        }
+
+        var logged = Assert.Single(host.Logs.Entries, e => e.EventId == 2001);
+        Assert.Contains(request.TraceId.ToHexString(), logged.Message, StringComparison.Ordinal);
+    }
 }
