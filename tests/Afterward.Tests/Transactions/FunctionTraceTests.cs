@@ -110,39 +110,15 @@ public class FunctionTraceTests
     public async Task FunctionTrace_ChildrenEndingOutOfStartOrder_ExclusiveUsesUnion()
     {
         var (app, time) = TestApps.Create();
-        var outerStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var outerEnd = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-
         await using (Agent.BackgroundTask(app, name: "nested"))
         {
             using (Agent.FunctionTrace("parent"))
             {
-                Task late = Traced("long", outerStarted, outerEnd); // runs 0 → 50
-                await outerStarted.Task;
-                time.Advance(TimeSpan.FromMilliseconds(10));
-                using (Agent.FunctionTrace("short"))                // runs 10 → 20, ends first
-                {
-                    time.Advance(TimeSpan.FromMilliseconds(10));
-                }
-
-                time.Advance(TimeSpan.FromMilliseconds(30));
-                outerEnd.SetResult();
-                await late;
+                await Overlapping("long", "short", longMs: 50);      // 0 → 50, with 10 → 20 inside it
                 time.Advance(TimeSpan.FromMilliseconds(15));        // parent: 0 → 65
             }
 
-            Task first = Traced("first", outerStarted = new(TaskCreationOptions.RunContinuationsAsynchronously),
-                outerEnd = new(TaskCreationOptions.RunContinuationsAsynchronously)); // runs 65 → 105
-            await outerStarted.Task;
-            time.Advance(TimeSpan.FromMilliseconds(10));
-            using (Agent.FunctionTrace("second"))                   // runs 75 → 85, ends first
-            {
-                time.Advance(TimeSpan.FromMilliseconds(10));
-            }
-
-            time.Advance(TimeSpan.FromMilliseconds(20));
-            outerEnd.SetResult();
-            await first;
+            await Overlapping("first", "second", longMs: 40);       // 65 → 105, with 75 → 85 inside it
             time.Advance(TimeSpan.FromMilliseconds(5));             // transaction: 0 → 110
         }
 
@@ -151,6 +127,24 @@ public class FunctionTraceTests
         MetricStats transaction = snapshot.Get("OtherTransaction/Function/nested")!;
         Assert.Equal(TimeSpan.FromMilliseconds(110), transaction.Total);
         Assert.Equal(TimeSpan.FromMilliseconds(5), transaction.Exclusive);
+
+        // A child that runs longMs, and a sibling that starts 10 ms after it and ends 10 ms later, first.
+        async Task Overlapping(string longName, string shortName, int longMs)
+        {
+            var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var end = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Task longer = Traced(longName, started, end);
+            await started.Task;
+            time.Advance(TimeSpan.FromMilliseconds(10));
+            using (Agent.FunctionTrace(shortName))
+            {
+                time.Advance(TimeSpan.FromMilliseconds(10));
+            }
+
+            time.Advance(TimeSpan.FromMilliseconds(longMs - 20));
+            end.SetResult();
+            await longer;
+        }
 
         static async Task Traced(string name, TaskCompletionSource started, TaskCompletionSource end)
         {
