@@ -24,7 +24,7 @@ Uri? receiver = args.Length > 2 ? new Uri(args[2]) : null;
 WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
 builder.Logging.ClearProviders();
 builder.WebHost.UseUrls(url);
-bool afterward = variant is "afterward" or "dashboard" or "afterward-otlp" or "task-afterward" or "task-oncompleted" or "task-taskrun";
+bool afterward = variant is "afterward" or "dashboard" or "afterward-otlp" or "task-afterward" or "task-oncompleted" or "task-oncompleted-services" or "task-taskrun";
 if (afterward)
 {
     builder.Services.AddAfterward(o =>
@@ -159,6 +159,16 @@ switch (variant)
     case "task-oncompleted":
         app.MapGet("/task", (HttpContext context) =>
         {
+            context.Response.OnCompleted(static () => Task.CompletedTask);
+            return "ok";
+        });
+        break;
+    case "task-oncompleted-services":
+        // As task-oncompleted, but taking a service as task-afterward does: the request's DI scope that this makes
+        // is part of what task-afterward costs more.
+        app.MapGet("/task", (HttpContext context, BackgroundTasks unused) =>
+        {
+            _ = unused;
             context.Response.OnCompleted(static () => Task.CompletedTask);
             return "ok";
         });

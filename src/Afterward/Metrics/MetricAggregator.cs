@@ -24,6 +24,9 @@ internal sealed class MetricAggregator
     private int _webNames;
     private int _backgroundNames;
 
+    /// <summary>The <c>Tasks/QueueTime</c> entry, recorded once per background task (entries are never removed).</summary>
+    private SegmentEntry? _queueTime;
+
     public MetricAggregator(Application application)
     {
         _application = application;
@@ -164,7 +167,7 @@ internal sealed class MetricAggregator
     /// <summary>Records a background task's wait between its response completing and its start, as <c>Tasks/QueueTime</c>.</summary>
     public void RecordQueueTime(long ticks)
     {
-        SegmentEntry entry = ResolveSegment("Tasks", "QueueTime");
+        SegmentEntry entry = _queueTime ??= ResolveSegment("Tasks", "QueueTime");
         lock (entry.Gate)
         {
             entry.Cell.Interval.Record(ticks, ticks);

@@ -389,13 +389,15 @@ internal sealed class BackgroundTaskRunner : ITaskDispatcher, IAsyncDisposable
         Counters.Started();
         Transaction transaction = (identity.Application ?? _application).StartTransaction(
             TransactionKind.Background, identity.Name, identity.Group, link: batch.Link);
-        transaction.QueueWait = _time.GetElapsedTime(batch.EnqueuedTimestamp);
+        // The transaction's start is the task's: one clock read for both when they share a clock.
+        long started = ReferenceEquals(transaction.Application.Time, _time) ? transaction.StartTimestamp : _time.GetTimestamp();
+        transaction.QueueWait = _time.GetElapsedTime(batch.EnqueuedTimestamp, started);
 
         // A running task may schedule follow-ups: they run after the rest of its list, on this worker (never back
         // through the bounded queue, which a worker could not wait on without risking a deadlock).
         transaction.AcceptTasks();
         TransactionScope scope = TransactionScope.Owner(transaction);
-        slot.BeginTask(transaction.Name, _time.GetTimestamp());
+        slot.BeginTask(transaction.Name, started);
         try
         {
             await _execution.RunAsync(item, services).ConfigureAwait(false);
