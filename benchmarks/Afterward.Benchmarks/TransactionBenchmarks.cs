@@ -32,6 +32,14 @@ public class TransactionBenchmarks
     [GlobalSetup(Targets = [nameof(Transaction_NoListener), nameof(FunctionTrace_NoListener)])]
     public void Setup() => _application = Agent.Initialize(o => o.AppName = "bench");
 
+    /// <summary>As <see cref="Setup"/>, in an application whose running transactions a mapped dashboard lists.</summary>
+    [GlobalSetup(Targets = [nameof(Transaction_NoListener_DashboardMapped)])]
+    public void SetupInFlight()
+    {
+        _application = Agent.Initialize(o => o.AppName = "bench-inflight");
+        _application.InFlightSet.Track();
+    }
+
     [GlobalCleanup]
     public void Cleanup() => _listener?.Dispose();
 
@@ -40,6 +48,13 @@ public class TransactionBenchmarks
 
     [Benchmark]
     public void Transaction_NoListener()
+    {
+        using TransactionScope scope = Agent.BackgroundTask(_application, "job", "Task");
+    }
+
+    /// <summary>What mapping the dashboard adds to every transaction: its in-flight list's insert and removal.</summary>
+    [Benchmark]
+    public void Transaction_NoListener_DashboardMapped()
     {
         using TransactionScope scope = Agent.BackgroundTask(_application, "job", "Task");
     }

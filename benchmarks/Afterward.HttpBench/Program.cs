@@ -24,7 +24,7 @@ Uri? receiver = args.Length > 2 ? new Uri(args[2]) : null;
 WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
 builder.Logging.ClearProviders();
 builder.WebHost.UseUrls(url);
-bool afterward = variant is "afterward" or "dashboard" or "afterward-otlp" or "task-afterward" or "task-oncompleted" or "task-oncompleted-services" or "task-taskrun";
+bool afterward = variant is "afterward" or "dashboard" or "afterward-otlp" or "task-afterward" or "task-afterward-singleton" or "task-oncompleted" or "task-oncompleted-services" or "task-taskrun";
 if (afterward)
 {
     builder.Services.AddAfterward(o =>
@@ -156,6 +156,19 @@ switch (variant)
             return "ok";
         });
         break;
+    case "task-afterward-singleton":
+    {
+        // BackgroundTasks is a stateless singleton: taken once from the root services, a handler that needs no other
+        // service adds its task without the request scope that a service parameter makes.
+        BackgroundTasks tasks = app.Services.GetRequiredService<BackgroundTasks>();
+        app.MapGet("/task", () =>
+        {
+            tasks.AddTask(static () => { });
+            return "ok";
+        });
+        break;
+    }
+
     case "task-oncompleted":
         app.MapGet("/task", (HttpContext context) =>
         {

@@ -433,6 +433,44 @@ public class BackgroundTasksRunnerTests
         Assert.True(await host.Client.GetFromJsonAsync<bool>("/same"));
     }
 
+    [Fact]
+    public async Task BackgroundTasksTakenFromRootServices_HandlerWithoutServiceParameter_TaskRunsInItsOwnScopeAndRequestMadeNone()
+    {
+        var ran = Signal();
+        Tracker? used = null;
+        bool requestScopeMade = true;
+        await using var host = await TestHost.StartAsync(
+            app =>
+            {
+                BackgroundTasks tasks = app.Services.GetRequiredService<BackgroundTasks>();
+                app.MapPost("/captured", () =>
+                {
+                    tasks.AddTask((Tracker t) =>
+                    {
+                        used = t;
+                        ran.SetResult();
+                    });
+                    return "ok";
+                });
+            },
+            services: s => s.AddScoped<Tracker>(),
+            beforeAfterward: app => app.Use(async (context, next) =>
+            {
+                await next(context);
+                requestScopeMade = context.Features.Get<Microsoft.AspNetCore.Http.Features.IServiceProvidersFeature>() is not null;
+            }));
+
+        HttpResponseMessage response = await host.Client.PostAsync("/captured", null);
+        await ran.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await host.StopAsync();
+
+        Assert.Equal("ok", await response.Content.ReadAsStringAsync());
+        Assert.False(requestScopeMade, "the handler made the request's DI scope");
+        Assert.NotNull(used);
+        Assert.True(used!.IsDisposed, "the task's scope was not disposed after its list");
+        Assert.Equal(1, host.Snapshot().Get("Tasks/QueueTime")?.CallCount);
+    }
+
     private static void InterlockedMax(ref int target, int value)
     {
         int current;
