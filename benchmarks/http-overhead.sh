@@ -208,8 +208,8 @@ if [ -n "${ONLY:-}" ]; then
     hello-at-once) concurrently "Hello world" bare /plain bare-again afterward dashboard ;;
     otlp) compare "With OTLP export (to the same receiver process)" otel-otlp /plain afterward-otlp otel bare ;;
     otlp-at-once) concurrently "With OTLP export (to the same receiver process)" otel-otlp /plain afterward-otlp otel bare ;;
-    task) compare "An endpoint scheduling one no-op task" task-oncompleted /task task-afterward task-afterward-singleton task-oncompleted-services task-taskrun ;;
-    task-at-once) concurrently "An endpoint scheduling one no-op task" task-oncompleted /task task-afterward task-afterward-singleton task-oncompleted-services task-taskrun ;;
+    task) compare "An endpoint scheduling one no-op task" task-oncompleted /task task-afterward task-afterward-singleton task-oncompleted-recorded task-oncompleted-services task-taskrun ;;
+    task-at-once) concurrently "An endpoint scheduling one no-op task" task-oncompleted /task task-afterward task-afterward-singleton task-oncompleted-recorded task-oncompleted-services task-taskrun ;;
     peers) compare "Background-task peers, one task per request" channel /task task-afterward coravel hangfire ;;
     *) echo "ONLY: one of hello, hello-at-once, otlp, otlp-at-once, task, task-at-once, peers" >&2; exit 2 ;;
   esac
@@ -226,7 +226,7 @@ out=$(mktemp)
   # otlp or task still runs them that way).
   concurrently "Hello world" bare /plain bare-again afterward dashboard
   concurrently "With OTLP export (to the same receiver process)" otel-otlp /plain afterward-otlp otel bare
-  concurrently "An endpoint scheduling one no-op task" task-oncompleted /task task-afterward task-afterward-singleton task-oncompleted-services task-taskrun
+  concurrently "An endpoint scheduling one no-op task" task-oncompleted /task task-afterward task-afterward-singleton task-oncompleted-recorded task-oncompleted-services task-taskrun
   compare "Background-task peers, one task per request" channel /task task-afterward coravel hangfire
   echo "## Background-task peers: schedule → start latency and in-process rates"
   echo
@@ -245,6 +245,6 @@ out=$(mktemp)
   echo "| variant | path | bytes/request |"
   echo "|---|---|---|"
   for v in bare afterward dashboard; do allocated $v /plain; done
-  for v in task-oncompleted task-oncompleted-services task-afterward task-afterward-singleton task-taskrun channel coravel; do allocated $v /task; done
+  for v in task-oncompleted task-oncompleted-recorded task-oncompleted-services task-afterward task-afterward-singleton task-taskrun channel coravel; do allocated $v /task; done
 } | tee "$out"
 mv "$out" benchmarks/results/http-overhead.md

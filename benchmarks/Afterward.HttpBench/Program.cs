@@ -24,7 +24,7 @@ Uri? receiver = args.Length > 2 ? new Uri(args[2]) : null;
 WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
 builder.Logging.ClearProviders();
 builder.WebHost.UseUrls(url);
-bool afterward = variant is "afterward" or "dashboard" or "afterward-otlp" or "task-afterward" or "task-afterward-singleton" or "task-oncompleted" or "task-oncompleted-services" or "task-taskrun";
+bool afterward = variant is "afterward" or "dashboard" or "afterward-otlp" or "task-afterward" or "task-afterward-singleton" or "task-oncompleted" or "task-oncompleted-recorded" or "task-oncompleted-services" or "task-taskrun";
 if (afterward)
 {
     builder.Services.AddAfterward(o =>
@@ -176,6 +176,22 @@ switch (variant)
             return "ok";
         });
         break;
+    case "task-oncompleted-recorded":
+        // As task-oncompleted, with the callback recorded as a background transaction, as a task is: the same
+        // monitoring without the hand-off to a worker.
+    {
+        Application application = app.Services.GetRequiredService<Application>();
+        app.MapGet("/task", (HttpContext context) =>
+        {
+            context.Response.OnCompleted(static state =>
+            {
+                using TransactionScope scope = Agent.BackgroundTask((Application)state, "noop", "Task");
+                return Task.CompletedTask;
+            }, application);
+            return "ok";
+        });
+        break;
+    }
     case "task-oncompleted-services":
         // As task-oncompleted, but taking a service as task-afterward does: the request's DI scope that this makes
         // is part of what task-afterward costs more.
