@@ -11,8 +11,9 @@ namespace Afterward.Tasks;
 /// <see cref="BackgroundTaskOptions.MaxConcurrency"/> workers, each running one list at a time, its tasks in order,
 /// in a fresh DI scope. An idle worker holds no thread and waits on nothing: queuing a list hands an idle worker to
 /// the thread pool as a work item (on the queuing thread's own queue, so that a trivial task usually runs on the
-/// thread that just sent the response, without waking another), and a worker runs lists until the queue is empty. Stopping drains the queue until the host's deadline, then cancels and reports what is left
-/// as abandoned. Running a task is <see cref="TaskExecution"/>'s; counting and logging is <see cref="TaskAccounting"/>'s.
+/// thread that just sent the response, without waking another), and a worker runs lists until the queue is empty.
+/// Stopping drains the queue until the host's deadline, then cancels and reports what is left as abandoned. Running
+/// a task is <see cref="TaskExecution"/>'s; counting and logging is <see cref="TaskAccounting"/>'s.
 /// </summary>
 internal sealed class BackgroundTaskRunner : ITaskDispatcher, IAsyncDisposable
 {
@@ -31,11 +32,11 @@ internal sealed class BackgroundTaskRunner : ITaskDispatcher, IAsyncDisposable
     private readonly Worker[] _idle;
     private readonly Lock _idleGate = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _idleCount;
     private readonly TaskAccounting _accounting;
     private readonly TaskExecution _execution;
     private readonly ConcurrentQueue<string> _abandonedNames = new();
     private ITimer? _longTaskMonitor;
+    private int _idleCount;
     private int _started;
     private int _stopped;
 
