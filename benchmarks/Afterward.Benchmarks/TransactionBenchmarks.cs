@@ -29,7 +29,7 @@ public class TransactionBenchmarks
         _listener = Listen("Afterward");
     }
 
-    [GlobalSetup(Targets = [nameof(Transaction_NoListener), nameof(FunctionTrace_NoListener)])]
+    [GlobalSetup(Targets = [nameof(Transaction_NoListener), nameof(FunctionTrace_NoListener), nameof(FunctionTrace_OutsideTransaction)])]
     public void Setup() => _application = Agent.Initialize(o => o.AppName = "bench");
 
     /// <summary>As <see cref="Setup"/>, in an application whose running transactions a mapped dashboard lists.</summary>
@@ -69,6 +69,16 @@ public class TransactionBenchmarks
     public void FunctionTrace_NoListener()
     {
         using TransactionScope scope = Agent.BackgroundTask(_application, "job", "Task");
+        using SegmentScope segment = Agent.FunctionTrace("step");
+    }
+
+    /// <summary>
+    /// A segment where nothing is recorded: code with <c>[FunctionTrace]</c> (or <c>Agent.FunctionTrace</c>) called
+    /// outside any transaction, a library's helper say, gets the shared no-op segment.
+    /// </summary>
+    [Benchmark]
+    public void FunctionTrace_OutsideTransaction()
+    {
         using SegmentScope segment = Agent.FunctionTrace("step");
     }
 
