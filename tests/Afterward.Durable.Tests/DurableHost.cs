@@ -45,7 +45,8 @@ internal sealed class DurableHost : IAsyncDisposable
         string? file = null,
         TimeSpan? shutdownTimeout = null,
         IReadOnlyDictionary<string, string?>? configuration = null,
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null,
+        TimeProvider? time = null)
     {
         file ??= NewFile();
         string appName = "durable-" + Guid.NewGuid().ToString("N");
@@ -58,7 +59,11 @@ internal sealed class DurableHost : IAsyncDisposable
         }
 
         builder.Logging.ClearProviders().AddProvider(logs);
-        builder.Services.AddAfterward(o => o.AppName = appName);
+        builder.Services.AddAfterward(o =>
+        {
+            o.AppName = appName;
+            o.TimeProvider = time ?? TimeProvider.System;
+        });
         builder.Services.AddDurableTasks(d =>
         {
             d.UseSqlite("Data Source=" + file);
@@ -75,8 +80,11 @@ internal sealed class DurableHost : IAsyncDisposable
         return new DurableHost(app, appName, logs, file);
     }
 
-    /// <summary>Waits until the task is in <paramref name="state"/> (polling the store, which is what a user sees).</summary>
-    public async Task<DurableTaskInfo> WaitForStateAsync(string id, DurableTaskState state)
+    /// <summary>
+    /// Waits until the task is in <paramref name="state"/> (polling the store, which is what a user sees), calling
+    /// <paramref name="betweenPolls"/> after each poll that did not find it there (a test on a fake clock moves it on).
+    /// </summary>
+    public async Task<DurableTaskInfo> WaitForStateAsync(string id, DurableTaskState state, Action? betweenPolls = null)
     {
         using var deadline = new CancellationTokenSource(Wait);
         DurableTaskInfo? info = null;
@@ -88,6 +96,7 @@ internal sealed class DurableHost : IAsyncDisposable
                 return info;
             }
 
+            betweenPolls?.Invoke();
             await Task.Delay(10);
         }
 

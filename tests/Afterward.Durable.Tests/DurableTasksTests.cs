@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Afterward.Durable.Tests;
 
@@ -106,13 +107,23 @@ public class DurableTasksTests
     [Fact]
     public async Task Delay_TaskScheduled_RunsNoEarlier()
     {
+        // The agent's clock is driven by the test: on a busy machine a real 400 ms could pass before the first read.
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var probe = new Probe();
-        await using DurableHost host = await DurableHost.StartAsync(d => d.AddHandler<int>("later", (n, _, _) => Record(probe, "later", n)));
+        await using DurableHost host = await DurableHost.StartAsync(d => d.AddHandler<int>("later", (n, _, _) => Record(probe, "later", n)), time: time);
 
         string id = await host.Tasks.EnqueueAsync("later", 1, new EnqueueOptions { Delay = TimeSpan.FromMilliseconds(400) });
-
         Assert.Equal(DurableTaskState.Scheduled, (await host.Tasks.GetAsync(id))!.State);
-        DurableTaskInfo done = await host.WaitForStateAsync(id, DurableTaskState.Succeeded);
+
+        time.Advance(TimeSpan.FromMilliseconds(399));
+        Assert.Equal(DurableTaskState.Scheduled, (await host.Tasks.GetAsync(id))!.State);
+        Assert.Empty(probe.Calls);
+
+        // Due now. The runner waits for at most its poll interval on the fake clock, so moving the clock on by that
+        // much while waiting lets its loop come round whenever it checks the time.
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        DurableTaskInfo done = await host.WaitForStateAsync(id, DurableTaskState.Succeeded, () => time.Advance(TimeSpan.FromMilliseconds(200)));
+        Assert.Equal(1, Assert.Single(probe.Calls).Payload);
         Assert.True(done.StartedAt - done.EnqueuedAt >= TimeSpan.FromMilliseconds(400), $"started {done.StartedAt - done.EnqueuedAt} after enqueue");
     }
 
