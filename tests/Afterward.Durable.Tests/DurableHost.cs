@@ -15,6 +15,9 @@ internal sealed class DurableHost : IAsyncDisposable
 {
     public static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
 
+    /// <summary>The runner's poll interval in these hosts: the longest it waits before it looks at the clock again.</summary>
+    public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
+
     private DurableHost(WebApplication app, string appName, ListLoggerProvider logs, string file)
     {
         App = app;
@@ -67,7 +70,7 @@ internal sealed class DurableHost : IAsyncDisposable
         builder.Services.AddDurableTasks(d =>
         {
             d.UseSqlite("Data Source=" + file);
-            d.Options.PollInterval = TimeSpan.FromMilliseconds(200);
+            d.Options.PollInterval = PollInterval;
             d.Options.RetryDelay = TimeSpan.FromMilliseconds(20);
             durable(d);
         });

@@ -122,7 +122,7 @@ public class DurableTasksTests
         // Due now. The runner waits for at most its poll interval on the fake clock, so moving the clock on by that
         // much while waiting lets its loop come round whenever it checks the time.
         time.Advance(TimeSpan.FromMilliseconds(1));
-        DurableTaskInfo done = await host.WaitForStateAsync(id, DurableTaskState.Succeeded, () => time.Advance(TimeSpan.FromMilliseconds(200)));
+        DurableTaskInfo done = await host.WaitForStateAsync(id, DurableTaskState.Succeeded, () => time.Advance(DurableHost.PollInterval));
         Assert.Equal(1, Assert.Single(probe.Calls).Payload);
         Assert.True(done.StartedAt - done.EnqueuedAt >= TimeSpan.FromMilliseconds(400), $"started {done.StartedAt - done.EnqueuedAt} after enqueue");
     }
